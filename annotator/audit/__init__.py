@@ -1,0 +1,1 @@
+"""Agreement measures and disagreement finding, as pure functions over spans."""

@@ -1,0 +1,58 @@
+"""`annotator schemes`: list the label schemes, or check and show one."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from annotator.cli.app import app, reports_errors
+
+
+@app.command("schemes")
+@reports_errors
+def schemes_command(
+    scheme: Annotated[
+        str | None, typer.Argument(metavar="[NAME_OR_FILE]", help="A scheme to check and show.")
+    ] = None,
+) -> None:
+    """List the label schemes found (./labels, $ANNOTATOR_LABELS, bundled), or validate one
+    scheme and show its labels, colours, hotkeys and pattern file."""
+    from annotator.domain.errors import SchemeError
+    from annotator.domain.scheme import load_scheme
+    from annotator.services.schemes import available_schemes, find_scheme
+
+    console = Console()
+    if scheme is None:
+        table = Table(title="Label schemes")
+        table.add_column("name")
+        table.add_column("labels", justify="right")
+        table.add_column("file")
+        table.add_column("status")
+        for name, path in available_schemes().items():
+            try:
+                loaded = load_scheme(path)
+                table.add_row(Text(name), str(len(loaded.labels)), Text(str(path)), "ok")
+            except SchemeError as exc:
+                table.add_row(
+                    Text(name), "-", Text(str(path)), Text(f"invalid: {exc}", style="red")
+                )
+        console.print(table)
+        return
+    loaded = find_scheme(scheme)
+    table = Table(title=Text(f"{loaded.name}: {loaded.description}"))
+    table.add_column("key")
+    table.add_column("label")
+    table.add_column("description")
+    for label in loaded.labels:
+        table.add_row(
+            Text(label.key), Text(label.name, style=f"bold {label.colour}"), Text(label.description)
+        )
+    console.print(table)
+    if loaded.patterns:
+        console.print(Text(f"patterns: {loaded.patterns}"))
+    for target, mapping in loaded.map_to.items():
+        console.print(Text(f"maps {len(mapping)} labels to scheme {target}"))

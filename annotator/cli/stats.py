@@ -1,0 +1,71 @@
+"""`annotator stats`: articles, annotators, statuses and label counts as tables."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from annotator.cli.app import DbOption, app, open_db, reports_errors
+from annotator.domain.spans import Status
+
+
+@app.command("stats")
+@reports_errors
+def stats_command(
+    db: DbOption = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the numbers as JSON.")] = False,
+) -> None:
+    """Show how many articles there are, each annotator's work by status, label counts
+    (in finished annotations) and suggestion counts by source."""
+    from annotator.store.stats import project_stats
+
+    store = open_db(db)
+    with store.read() as session:
+        stats = project_stats(session)
+    if as_json:
+        typer.echo(json.dumps(asdict(stats), indent=2, ensure_ascii=False))
+        return
+    console = Console()
+    overview = Table(title="Project", show_header=False)
+    overview.add_row("articles", str(stats.articles))
+    overview.add_row("annotators", str(len(stats.annotators)))
+    overview.add_row("gold annotations", str(stats.gold))
+    for status in Status:
+        overview.add_row(
+            Text(status.value.replace("_", " ")), str(stats.statuses.get(status.value, 0))
+        )
+    console.print(overview)
+
+    people = Table(title="Annotators")
+    people.add_column("annotator")
+    for status in Status:
+        people.add_column(status.value.replace("_", " "), justify="right")
+    people.add_column("spans (done)", justify="right")
+    for person in stats.annotators:
+        people.add_row(
+            Text(person.name),
+            *(str(person.statuses.get(s.value, 0)) for s in Status),
+            str(person.spans),
+        )
+    console.print(people)
+
+    labels = Table(title="Labels in finished annotations")
+    labels.add_column("label")
+    labels.add_column("spans", justify="right")
+    for label, count in stats.labels.items():
+        labels.add_row(Text(label), str(count))
+    console.print(labels)
+
+    if stats.suggestions:
+        sources = Table(title="Suggestions")
+        sources.add_column("source")
+        sources.add_column("spans", justify="right")
+        for source, count in stats.suggestions.items():
+            sources.add_row(Text(source), str(count))
+        console.print(sources)

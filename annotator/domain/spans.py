@@ -1,0 +1,77 @@
+"""Spans, suggestions, annotation statuses and span origins as plain values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """Where one annotator stands with one article."""
+
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    SKIPPED = "skipped"
+    FLAGGED = "flagged"
+
+    @property
+    def finished(self) -> bool:
+        """True when the article leaves the annotator's queue."""
+        return self is not Status.IN_PROGRESS
+
+
+class Origin(StrEnum):
+    """How a span came to be in an annotation."""
+
+    SUGGESTED = "suggested"  # a machine suggestion not yet confirmed (in-progress work only)
+    ACCEPTED = "accepted"  # suggested and accepted as it was
+    EDITED = "edited"  # suggested, then relabelled or resized
+    MANUAL = "manual"  # added by hand
+
+
+class Kind(StrEnum):
+    """An annotator's own annotation, or the adjudicated gold annotation of an article."""
+
+    ANNOTATION = "annotation"
+    GOLD = "gold"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Span:
+    """A labelled character range ``[start, end)`` of an article's text."""
+
+    start: int
+    end: int
+    label: str
+    origin: Origin = field(default=Origin.MANUAL, compare=False)
+
+    @property
+    def key(self) -> tuple[int, int, str]:
+        """What two annotators must share to agree exactly on this span."""
+        return (self.start, self.end, self.label)
+
+    def overlaps(self, other: Span) -> bool:
+        """True when the two ranges share at least one character."""
+        return self.start < other.end and other.start < self.end
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A span proposed by a machine source such as ``patterns:<hash>`` or ``model:<name>@<v>``."""
+
+    start: int
+    end: int
+    label: str
+    source: str
+    score: float | None = None
+
+
+def check_span(start: int, end: int, text_length: int) -> str | None:
+    """Return why ``[start, end)`` is not a valid span of a text this long, or None."""
+    if not isinstance(start, int) or not isinstance(end, int):
+        return f"span offsets must be integers, got {start!r}, {end!r}"
+    if start < 0 or end > text_length:
+        return f"span [{start}, {end}) lies outside the text (length {text_length})"
+    if start >= end:
+        return f"span [{start}, {end}) is empty or reversed"
+    return None

@@ -1,0 +1,79 @@
+"""Reading input files safely: UTF-8 only, no binary data, errors that name file and line."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from annotator.domain.errors import InputError
+
+
+def _decode(data: bytes, path: Path, first_line: int = 1) -> str:
+    if b"\x00" in data:
+        line = first_line + data.count(b"\n", 0, data.index(b"\x00"))
+        raise InputError("binary data (NUL byte), not a text file", path=path, line=line)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = first_line + data.count(b"\n", 0, exc.start)
+        bad = data[exc.start : exc.start + 1].hex()
+        raise InputError(f"not UTF-8 text (byte 0x{bad})", path=path, line=line) from None
+
+
+def read_text(path: Path) -> str:
+    """The whole file as text (a UTF-8 BOM dropped); binary or non-UTF-8 data is an InputError."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror})", path=path) from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    return _decode(data, path)
+
+
+def iter_lines(path: Path) -> Iterator[tuple[int, str | InputError]]:
+    """(line number, text without its line end) for each line, streamed; a line that is
+    not UTF-8 text comes as the InputError naming it, so that callers may skip it."""
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror})", path=path) from None
+    with handle:
+        number = 0
+        for raw in handle:
+            number += 1
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            if b"\x00" not in raw:
+                try:
+                    yield number, raw.decode("utf-8").rstrip("\r\n")
+                    continue
+                except UnicodeDecodeError:
+                    pass
+            try:
+                _decode(raw, path, number)
+            except InputError as exc:
+                yield number, exc
+
+
+@contextmanager
+def atomic_output(path: Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
+    """Write ``path`` through a temporary file in the same folder, renamed into place only
+    when the block succeeds; on any error the temporary file is removed and ``path`` is
+    untouched."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, mode, encoding=encoding if "b" not in mode else None) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,93 @@
+"""Plain JSONL articles: one object per line with ``text`` and optional ``title``, ``meta``, ``id``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from annotator.domain.errors import InputError
+from annotator.domain.records import ArticleRecord
+from annotator.domain.text import normalise_text
+from annotator.formats.fileio import iter_lines
+
+SUFFIXES = (".jsonl", ".ndjson")
+
+
+def parse_json_line(line: str, path: Path, number: int) -> dict[str, Any] | None:
+    """The JSON object on one line, None for a blank line, InputError for anything else."""
+    if not line.strip():
+        return None
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"invalid JSON ({exc.msg} at column {exc.colno})", path=path, line=number
+        ) from None
+    if not isinstance(value, dict):
+        raise InputError(
+            f"expected a JSON object, got {type(value).__name__}", path=path, line=number
+        )
+    return value
+
+
+def article_from_object(obj: dict[str, Any], path: Path, number: int) -> ArticleRecord:
+    """Check the article fields of one JSON object and build its record."""
+    text = obj.get("text")
+    if type(text) is not str:
+        if "text" not in obj:
+            raise InputError("record has no 'text'", path=path, line=number)
+        raise InputError(
+            f"'text' must be a string, got {type(text).__name__}", path=path, line=number
+        )
+    title = obj.get("title") or ""
+    if type(title) is not str:
+        raise InputError(
+            f"'title' must be a string, got {type(title).__name__}", path=path, line=number
+        )
+    meta = obj.get("meta") or {}
+    if type(meta) is not dict:
+        raise InputError(
+            f"'meta' must be an object, got {type(meta).__name__}", path=path, line=number
+        )
+    external_id = obj.get("id")
+    if external_id is not None:
+        if not isinstance(external_id, str | int) or isinstance(external_id, bool):
+            raise InputError("'id' must be a string or an integer", path=path, line=number)
+        external_id = str(external_id)
+    return ArticleRecord(
+        text=normalise_text(text),
+        title=normalise_text(title).strip() if title else "",
+        source=path.name,
+        meta=meta,
+        external_id=external_id,
+        where=f"{path}:{number}",
+    )
+
+
+def read(path: Path) -> Iterator[ArticleRecord | InputError]:
+    """Yield one article (or the error that line has) per non-blank line of ``path``."""
+    loads = json.loads
+    for number, line in iter_lines(path):
+        if type(line) is not str:
+            yield line  # the InputError of a line that is not UTF-8
+            continue
+        try:
+            obj = loads(line)
+        except json.JSONDecodeError as exc:
+            if not line.strip():
+                continue
+            yield InputError(
+                f"invalid JSON ({exc.msg} at column {exc.colno})", path=path, line=number
+            )
+            continue
+        if type(obj) is not dict:
+            yield InputError(
+                f"expected a JSON object, got {type(obj).__name__}", path=path, line=number
+            )
+            continue
+        try:
+            yield article_from_object(obj, path, number)
+        except InputError as exc:
+            yield exc

@@ -1,0 +1,1 @@
+"""Everything that imports spaCy: loading pipelines, suggesting spans, token alignment."""

@@ -1,0 +1,94 @@
+"""Reading article files into batches of stored-form rows.
+
+This module imports no database code: for a large import it runs in a child process (see
+background.from_subprocess) while the parent process inserts the previous batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from types import ModuleType
+
+from annotator.domain.errors import InputError
+from annotator.domain.records import ArticleRecord
+from annotator.formats import jsonl, plaintext
+from annotator.store.rows import article_rows
+
+# Readers of plain articles by format name. Each module has SUFFIXES and read(path).
+ARTICLE_READERS: dict[str, ModuleType] = {"txt": plaintext, "jsonl": jsonl}
+
+BATCH_SIZE = 2000
+ProgressCallback = Callable[[int, int], None]  # (bytes read so far, total bytes)
+
+
+def format_for(path: Path, readers: dict[str, ModuleType]) -> str | None:
+    """The reader name whose suffixes match ``path``, or None."""
+    suffix = path.suffix.lower()
+    for name, module in readers.items():
+        if suffix in module.SUFFIXES:
+            return name
+    return None
+
+
+def collect_files(
+    paths: Iterable[Path], fmt: str, readers: dict[str, ModuleType], ignored: list[str]
+) -> list[tuple[Path, str]]:
+    """Expand folders (recursively, sorted, hidden files left out) into (file, format)
+    pairs; files in folders that no reader takes are added to ``ignored``."""
+    found: list[tuple[Path, str]] = []
+    for path in paths:
+        if not path.exists():
+            raise InputError("no such file or folder", path=path)
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                if any(part.startswith(".") for part in child.relative_to(path).parts):
+                    continue
+                child_fmt = format_for(child, readers)
+                if fmt != "auto" and child_fmt != fmt:
+                    child_fmt = None
+                if child_fmt is None:
+                    ignored.append(str(child))
+                else:
+                    found.append((child, child_fmt))
+            continue
+        file_fmt = fmt if fmt != "auto" else format_for(path, readers)
+        if file_fmt is None:
+            raise InputError(
+                f"cannot tell the format from the name; pass --format ({', '.join(readers)})",
+                path=path,
+            )
+        found.append((path, file_fmt))
+    return found
+
+
+def row_batches(files: list[tuple[Path, str]], skip_invalid: bool, dialect: str) -> Iterator[tuple]:
+    """Messages for the importer: ("rows", [row, ...]), ("progress", done, total),
+    ("empty",) and ("invalid", message). The first bad record raises its InputError
+    unless ``skip_invalid``."""
+    total = sum(path.stat().st_size for path, _ in files)
+    batch: list[ArticleRecord] = []
+    done = 0
+    for path, fmt in files:
+        size = path.stat().st_size
+        estimate = 0
+        for item in ARTICLE_READERS[fmt].read(path):
+            if type(item) is not ArticleRecord:
+                if not skip_invalid:
+                    raise item
+                yield ("invalid", str(item))
+                continue
+            if not item.text.strip():
+                yield ("empty",)
+                continue
+            batch.append(item)
+            # Text length approximates the bytes behind a record; corrected per file.
+            estimate += len(item.text)
+            if len(batch) >= BATCH_SIZE:
+                yield ("rows", article_rows(batch, dialect))
+                yield ("progress", done + min(size, estimate), total)
+                batch = []
+        done += size
+        yield ("progress", done, total)
+    if batch:
+        yield ("rows", article_rows(batch, dialect))

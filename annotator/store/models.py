@@ -1,0 +1,137 @@
+"""The database tables. The schema itself is owned by the Alembic migrations next door."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+# Named constraints, so that a future batch migration on SQLite can find and alter them.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Timezone-aware UTC now; every timestamp is stored in UTC."""
+    return datetime.now(UTC)
+
+
+# One news article; `content_hash` (SHA-256 of the normalised text) keeps duplicates out.
+class Article(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    content_hash: str = Field(max_length=64, unique=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    title: str = Field(default="")
+    source: str = Field(default="")
+    external_id: str | None = Field(default=None)
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# A person (or a reviewer) who annotates. `synced_upto` marks the last article id already
+# placed in this annotator's queue when the project serves every article to everyone.
+class Annotator(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    synced_upto: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# One annotator's work on one article (kind "annotation"), or the adjudicated gold of an
+# article (kind "gold", annotator = the reviewer; at most one per article). `version` grows
+# with every change so that two terminals never silently overwrite each other.
+class Annotation(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("article_id", "annotator_id", "kind", name="uq_annotation_owner"),
+        Index(
+            "ix_annotation_gold",
+            "article_id",
+            unique=True,
+            sqlite_where=text("kind = 'gold'"),
+            postgresql_where=text("kind = 'gold'"),
+        ),
+        Index("ix_annotation_annotator", "annotator_id", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="article.id", ondelete="CASCADE")
+    annotator_id: int = Field(foreign_key="annotator.id", ondelete="CASCADE")
+    kind: str = Field(default="annotation", max_length=16)
+    status: str = Field(default="in_progress", max_length=16, index=True)
+    note: str = Field(default="")
+    seeded: bool = Field(default=False)
+    version: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+# A labelled character range [start, end) in an annotation. `origin`: suggested (pending),
+# accepted, edited or manual. `sources` is gold provenance: the annotators it came from.
+class Span(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    annotation_id: int = Field(foreign_key="annotation.id", ondelete="CASCADE", index=True)
+    start: int
+    end: int
+    label: str
+    origin: str = Field(default="manual", max_length=16)
+    suggestion_id: int | None = Field(default=None)
+    sources: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+# A machine-proposed span from a source such as "patterns:<hash>" or "model:<name>@<ver>".
+class Suggestion(SQLModel, table=True):
+    __table_args__ = (Index("ix_suggestion_article_source", "article_id", "source"),)
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="article.id", ondelete="CASCADE")
+    source: str
+    start: int
+    end: int
+    label: str
+    score: float | None = Field(default=None)
+
+
+# Marks that a source has processed an article (even when it found nothing), which makes
+# `annotator suggest` idempotent and resumable.
+class SuggestionRun(SQLModel, table=True):
+    article_id: int = Field(foreign_key="article.id", ondelete="CASCADE", primary_key=True)
+    source: str = Field(primary_key=True)
+    count: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# An annotator's work queue: which articles are theirs and in what order. "Next article not
+# yet done by X" is the first open row by position: an index lookup, never a scan.
+class QueueItem(SQLModel, table=True):
+    __table_args__ = (Index("ix_queue_next", "annotator_id", "open", "position"),)
+    annotator_id: int = Field(foreign_key="annotator.id", ondelete="CASCADE", primary_key=True)
+    article_id: int = Field(foreign_key="article.id", ondelete="CASCADE", primary_key=True)
+    position: int
+    open: bool = Field(default=True)
+
+
+# Project-wide settings as JSON values (e.g. how articles are assigned to annotators).
+class Setting(SQLModel, table=True):
+    key: str = Field(primary_key=True)
+    value: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+# Append-only log of every annotation action: who did what, when. It powers undo/redo,
+# throughput statistics and audits; rows are never updated or deleted.
+class Event(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_event_history", "article_id", "annotator_id", "id"),
+        Index("ix_event_annotator_at", "annotator_id", "at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    annotator_id: int | None = Field(default=None)
+    article_id: int | None = Field(default=None)
+    annotation_id: int | None = Field(default=None)
+    action: str = Field(max_length=32)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

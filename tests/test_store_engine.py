@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+import multiprocessing
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlmodel import SQLModel
+
+from annotator.domain.errors import StoreError
+from annotator.store import engine as engine_module
+from annotator.store.engine import MIGRATIONS_DIR, SCHEMA_HEAD, open_store, resolve_url
+from annotator.store.models import Annotation, Annotator, Article, Span
+
+
+def test_store_url_bare_path_means_sqlite(tmp_path):
+    assert resolve_url(tmp_path / "a.db") == f"sqlite:///{tmp_path}/a.db"
+    assert resolve_url("postgresql://u@h/db") == "postgresql://u@h/db"
+
+
+def test_store_connections_use_wal_foreign_keys_and_busy_timeout(store):
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == engine_module.BUSY_TIMEOUT_MS
+
+
+def test_store_write_sessions_begin_immediate(store, db_path):
+    # While our write session is open, another connection cannot start writing at all:
+    # the lock was taken by BEGIN IMMEDIATE, before any statement ran.
+    with store.write() as session:
+        session.connection()  # starts the transaction
+        other = sqlite3.connect(db_path, timeout=0.05, isolation_level=None)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+        other.close()
+
+
+def test_store_migrations_match_models(store):
+    with store.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, SQLModel.metadata) == []
+
+
+def test_store_schema_head_constant_matches_scripts():
+    assert ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head() == SCHEMA_HEAD
+
+
+def test_store_newer_schema_is_a_clear_error(store, db_path):
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999_future'")
+    store.dispose()
+    with pytest.raises(StoreError, match="schema '9999_future' is newer than this annotator"):
+        open_store(db_path)
+
+
+def test_store_foreign_sqlite_file_is_refused(tmp_path):
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE customers (id INTEGER)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="not an annotator database"):
+        open_store(path)
+
+
+def test_store_non_database_file_is_refused(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("this is not a database\n" * 100)
+    with pytest.raises(
+        StoreError, match=r"notes.db: cannot open database \(file is not a database\)"
+    ):
+        open_store(path)
+    assert path.read_text().startswith("this is not a database")
+
+
+def test_store_missing_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(StoreError, match="cannot open database"):
+        open_store(tmp_path / "no" / "such" / "dir" / "x.db")
+
+
+def _seed_annotation(store) -> None:
+    with store.write() as session:
+        article = Article(content_hash="h", text="Assad in Idlib", title="t")
+        person = Annotator(name="ana")
+        session.add_all([article, person])
+        session.flush()
+        annotation = Annotation(article_id=article.id, annotator_id=person.id, status="done")
+        session.add(annotation)
+        session.flush()
+        session.add(Span(annotation_id=annotation.id, start=0, end=5, label="PERSON"))
+
+
+def test_store_batch_migration_keeps_child_rows(tmp_path, monkeypatch):
+    """A future migration that rebuilds the article table must not cascade-delete spans."""
+    scripts = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, scripts)
+    (scripts / "versions" / "0002_test.py").write_text(
+        """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002_test"
+down_revision = "0001_initial"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("article", recreate="always") as batch:
+        batch.add_column(sa.Column("lang", sa.String(), nullable=True))
+    with op.batch_alter_table("annotation", recreate="always") as batch:
+        batch.add_column(sa.Column("extra", sa.String(), nullable=True))
+
+
+def downgrade():
+    pass
+"""
+    )
+    db = tmp_path / "m.db"
+    store = open_store(db)
+    _seed_annotation(store)
+    store.dispose()
+    monkeypatch.setattr(engine_module, "MIGRATIONS_DIR", scripts)
+    monkeypatch.setattr(engine_module, "SCHEMA_HEAD", "0002_test")
+    upgraded = open_store(db)
+    with upgraded.engine.connect() as conn:
+        assert (
+            conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0002_test"
+        )
+        assert conn.exec_driver_sql("SELECT count(*) FROM span").scalar() == 1
+        assert conn.exec_driver_sql("SELECT count(*) FROM annotation").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        columns = [row[1] for row in conn.exec_driver_sql("PRAGMA table_info(article)")]
+        assert "lang" in columns
+    upgraded.dispose()
+
+
+def _writer(db: str, worker: int, count: int) -> None:
+    from sqlalchemy import func, select
+
+    from annotator.store.engine import open_store
+    from annotator.store.models import Setting
+
+    store = open_store(db)
+    for i in range(count):
+        # Read-then-write: the pattern that fails under deferred transactions.
+        with store.write() as session:
+            current = session.get(Setting, "counter")
+            session.get(Setting, "counter")
+            current.value = current.value + 1
+            session.add(current)
+            session.add(Setting(key=f"w{worker}-{i}", value=i))
+            session.scalar(select(func.count()).select_from(Setting))
+    store.dispose()
+
+
+def test_store_concurrent_writers_lose_nothing(store, db_path):
+    from annotator.store.models import Setting
+
+    with store.write() as session:
+        session.add(Setting(key="counter", value=0))
+    store.dispose()
+    workers, per_worker = 4, 150
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=_writer, args=(str(db_path), w, per_worker)) for w in range(workers)
+    ]
+    for p in processes:
+        p.start()
+    for p in processes:
+        p.join(120)
+        assert p.exitcode == 0
+    reopened = open_store(db_path)
+    with reopened.read() as session:
+        assert session.get(Setting, "counter").value == workers * per_worker
+    reopened.dispose()
+
+
+def test_store_database_file_is_created_with_parent_path(tmp_path: Path):
+    store = open_store(tmp_path / "fresh.db")
+    assert (tmp_path / "fresh.db").exists()
+    store.dispose()
