@@ -193,7 +193,9 @@ def via_child_process(monkeypatch):
 
 
 def test_import_large_input_path_parses_in_a_child_process(store, tmp_path, via_child_process):
-    path = _jsonl(tmp_path / "a.jsonl", *({"text": f"article {i}", "meta": {"i": i}} for i in range(4500)))
+    path = _jsonl(
+        tmp_path / "a.jsonl", *({"text": f"article {i}", "meta": {"i": i}} for i in range(4500))
+    )
     seen = []
     report = import_articles(store, [path, path], progress=lambda done, total: seen.append(done))
     assert (report.imported, report.duplicates) == (4500, 4500)
@@ -203,7 +205,9 @@ def test_import_large_input_path_parses_in_a_child_process(store, tmp_path, via_
 
 def test_import_large_input_path_error_stores_nothing(store, db_path, tmp_path, via_child_process):
     before = dump(db_path)
-    path = _jsonl(tmp_path / "a.jsonl", *({"text": f"article {i}"} for i in range(4500)), {"nope": 1})
+    path = _jsonl(
+        tmp_path / "a.jsonl", *({"text": f"article {i}"} for i in range(4500)), {"nope": 1}
+    )
     with pytest.raises(InputError, match=r"a.jsonl:4501: record has no 'text'"):
         import_articles(store, [path])
     assert dump(db_path) == before

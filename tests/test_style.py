@@ -12,6 +12,9 @@ from tests.conftest import REPO
 def test_style_ruff_finds_nothing():
     ruff = Path(sys.executable).parent / "ruff"
     proc = subprocess.run(
-        [str(ruff), "check", "annotator", "tests", "benchmarks"], cwd=REPO, capture_output=True, text=True
+        [str(ruff), "check", "annotator", "tests", "benchmarks"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr

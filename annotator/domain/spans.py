@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from array import array
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -44,6 +46,8 @@ class Span:
     end: int
     label: str
     origin: Origin = field(default=Origin.MANUAL, compare=False)
+    # Gold provenance: the annotators this span came from (empty outside gold annotations).
+    sources: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def key(self) -> tuple[int, int, str]:
@@ -75,3 +79,22 @@ def check_span(start: int, end: int, text_length: int) -> str | None:
     if start >= end:
         return f"span [{start}, {end}) is empty or reversed"
     return None
+
+
+def pack_offsets(tokens: list[tuple[int, int]]) -> bytes:
+    """Token (start, end) pairs as little-endian uint32s, the stored form."""
+    flat = array(
+        "I", [value for pair in tokens for value in pair]
+    )  # "I" is 4 bytes on our platforms
+    if sys.byteorder != "little":
+        flat.byteswap()
+    return flat.tobytes()
+
+
+def unpack_offsets(data: bytes) -> list[tuple[int, int]]:
+    """The inverse of pack_offsets."""
+    flat = array("I")
+    flat.frombytes(data)
+    if sys.byteorder != "little":
+        flat.byteswap()
+    return list(zip(flat[0::2], flat[1::2], strict=True))

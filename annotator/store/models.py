@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 # Named constraints, so that a future batch migration on SQLite can find and alter them.
@@ -113,6 +113,15 @@ class QueueItem(SQLModel, table=True):
     article_id: int = Field(foreign_key="article.id", ondelete="CASCADE", primary_key=True)
     position: int
     open: bool = Field(default=True)
+
+
+# Token boundaries of an article under one tokenizer (e.g. "spacy:en@3.8.18"), as packed
+# little-endian uint32 (start, end) pairs. The annotation screen snaps spans to these
+# without importing spaCy; they are computed once, by `annotator suggest` or a worker.
+class Tokens(SQLModel, table=True):
+    article_id: int = Field(foreign_key="article.id", ondelete="CASCADE", primary_key=True)
+    tokenizer: str = Field(primary_key=True)
+    offsets: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 # Project-wide settings as JSON values (e.g. how articles are assigned to annotators).

@@ -160,6 +160,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("article_id", "source", name=op.f("pk_suggestionrun")),
     )
     op.create_table(
+        "tokens",
+        sa.Column("article_id", sa.Integer(), nullable=False),
+        sa.Column("tokenizer", sa.String(), nullable=False),
+        sa.Column("offsets", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["article_id"],
+            ["article.id"],
+            name=op.f("fk_tokens_article_id_article"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("article_id", "tokenizer", name=op.f("pk_tokens")),
+    )
+    op.create_table(
         "span",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("annotation_id", sa.Integer(), nullable=False),
@@ -186,6 +199,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_span_annotation_id"))
 
     op.drop_table("span")
+    op.drop_table("tokens")
     op.drop_table("suggestionrun")
     with op.batch_alter_table("suggestion", schema=None) as batch_op:
         batch_op.drop_index("ix_suggestion_article_source")
