@@ -1,0 +1,128 @@
+"""The article view: one Static per paragraph, so a key repaints only what it changed."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+from textual import events
+from textual.containers import VerticalScroll
+from textual.geometry import Region
+from textual.message import Message
+from textual.widgets import Static
+
+from annotator.domain.spans import Span
+from annotator.tui.render import Marks, Painter
+
+
+class Paragraph(Static):
+    """One line of the article (characters [start, end))."""
+
+    DEFAULT_CSS = """
+    Paragraph { height: auto; }
+    """
+
+    def __init__(self, start: int, end: int):
+        super().__init__("", markup=False)
+        self.start = start
+        self.end = end
+
+
+class ArticleView(VerticalScroll):
+    """Shows an article's text with its spans; posts clicks and drags as char offsets."""
+
+    @dataclass
+    class Clicked(Message):
+        """A click on the character at ``offset``."""
+
+        offset: int
+
+    @dataclass
+    class Dragged(Message):
+        """A mouse drag over characters [start, end)."""
+
+        start: int
+        end: int
+
+    def __init__(self, painter: Painter, **kwargs):
+        super().__init__(**kwargs)
+        self.painter = painter
+        self.shown = ""
+        self.spans: list[Span] = []
+        self.marks = Marks()
+        self._paragraphs: list[Paragraph] = []
+        self._starts: list[int] = []
+        self._press: int | None = None
+
+    async def show(self, shown: str, spans: list[Span], marks: Marks) -> None:
+        """Replace the article: ``shown`` is its display-safe text."""
+        self.shown = shown
+        self.spans = spans
+        self.marks = marks
+        await self.remove_children()
+        paragraphs: list[Paragraph] = []
+        position = 0
+        for line in shown.split("\n"):
+            paragraphs.append(Paragraph(position, position + len(line)))
+            position += len(line) + 1
+        self._paragraphs = paragraphs
+        self._starts = [p.start for p in paragraphs]
+        for paragraph in paragraphs:
+            paragraph.update(self._paint(paragraph))
+        await self.mount_all(paragraphs)
+        self.scroll_home(animate=False)
+
+    def _paint(self, paragraph: Paragraph):
+        return self.painter.paragraph(
+            self.shown, paragraph.start, paragraph.end, self.spans, self.marks
+        )
+
+    def update_marks(self, spans: list[Span], marks: Marks, dirty: list[tuple[int, int]]) -> None:
+        """New spans and marks; repaint only the paragraphs that ``dirty`` ranges touch
+        (plus those the old and new marks touch)."""
+        ranges = dirty + self.marks.ranges() + marks.ranges()
+        self.spans = spans
+        self.marks = marks
+        for index in self._paragraphs_touching(ranges):
+            paragraph = self._paragraphs[index]
+            paragraph.update(self._paint(paragraph))
+
+    def repaint_all(self) -> None:
+        """Repaint every paragraph (after a change of tokens or tag display)."""
+        for paragraph in self._paragraphs:
+            paragraph.update(self._paint(paragraph))
+
+    def _paragraphs_touching(self, ranges: list[tuple[int, int]]) -> set[int]:
+        touched: set[int] = set()
+        for start, end in ranges:
+            first = max(0, bisect.bisect_right(self._starts, start) - 1)
+            last = max(0, bisect.bisect_right(self._starts, max(start, end - 1)) - 1)
+            touched.update(range(first, last + 1))
+        return {i for i in touched if i < len(self._paragraphs)}
+
+    def scroll_to_offset(self, offset: int) -> None:
+        """Scroll so that the line holding character ``offset`` is visible."""
+        if not self._paragraphs:
+            return
+        index = max(0, bisect.bisect_right(self._starts, offset) - 1)
+        paragraph = self._paragraphs[index]
+        width = max(1, paragraph.content_region.width or self.size.width or 80)
+        line = (offset - paragraph.start) // width
+        region = paragraph.virtual_region
+        self.scroll_to_region(
+            Region(0, region.y + line, region.width, 1), animate=False, immediate=True
+        )
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        self._press = event.style.meta.get("at")
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        release = event.style.meta.get("at")
+        press, self._press = self._press, None
+        if press is None or release is None:
+            return
+        if release == press:
+            self.post_message(self.Clicked(press))
+        else:
+            low, high = sorted((press, release))
+            self.post_message(self.Dragged(low, high + 1))

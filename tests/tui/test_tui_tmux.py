@@ -1,0 +1,117 @@
+"""The real `annotator annotate` in tmux: killed with SIGKILL mid-work, it loses nothing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from annotator.domain.spans import Origin
+from tests.tui.conftest import stored
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+class Tmux:
+    """A detached tmux session running one command at a fixed size."""
+
+    def __init__(self, command: str, width: int = 120, height: int = 40):
+        self.name = f"annotator-test-{os.getpid()}-{time.monotonic_ns()}"
+        # stderr must stay on the terminal: Textual draws there.
+        subprocess.run(
+            [
+                "tmux",
+                "new-session",
+                "-d",
+                "-s",
+                self.name,
+                "-x",
+                str(width),
+                "-y",
+                str(height),
+                f"exec {command}",
+            ],
+            check=True,
+        )
+
+    def screen(self) -> str:
+        proc = subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
+        )
+        return proc.stdout
+
+    def wait_for(self, needle: str, timeout: float = 20) -> str:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            screen = self.screen()
+            if needle in screen:
+                return screen
+            time.sleep(0.05)
+        raise AssertionError(f"{needle!r} never appeared; screen:\n{self.screen()}")
+
+    def press(self, *keys: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+
+    def pid(self) -> int:
+        proc = subprocess.run(
+            ["tmux", "list-panes", "-t", self.name, "-F", "#{pane_pid}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return int(proc.stdout.split()[0])
+
+    def kill_session(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+
+
+def _annotate(db: Path) -> str:
+    return f"{sys.executable} -m annotator annotate --db {db} --annotator ana --no-suggest"
+
+
+@pytest.mark.slow
+def test_tui_sigkill_loses_nothing_that_was_on_screen(project):
+    tmux = Tmux(_annotate(project))
+    try:
+        tmux.wait_for("Shelling in Idlib")
+        tmux.wait_for("Idlib·LOCATION?")
+        steps = [
+            (["Tab", "2"], "Idlib·ARMED_GROUP"),  # relabel the current suggestion
+            (["Tab", "Delete"], "Thursday."),  # delete the DATE suggestion
+            (["Down", "Right", "S-Right", "S-Right", "3"], "Defence·ORG"),  # a new span
+            (["Home", "Space"], "Assad·PERSON forces"),  # confirm PERSON (tag loses its "?")
+        ]
+        for keys, shows in steps:
+            tmux.press(*keys)
+            tmux.wait_for(shows)
+        tmux.press("Tab", "Tab", "1")  # the last keypress: killed right after it
+        os.kill(tmux.pid(), signal.SIGKILL)
+    finally:
+        tmux.kill_session()
+
+    status, spans = stored(project)[1]
+    by_key = {s.key: s for s in spans}
+    assert status == "in_progress"
+    assert by_key[(21, 26, "ARMED_GROUP")].origin is Origin.EDITED
+    assert (30, 38, "DATE") not in by_key
+    assert by_key[(44, 64, "ORG")].origin is Origin.MANUAL
+    assert by_key[(0, 5, "PERSON")].origin is Origin.ACCEPTED
+
+    # Reopened, the article looks exactly as it did before the kill.
+    again = Tmux(_annotate(project))
+    try:
+        screen = again.wait_for("Syrian Civil Defence·ORG")
+        assert "Assad·PERSON forces" in screen
+        assert "Thursday." in screen and "Thursday·DATE" not in screen
+        again.press("q")
+        end = time.monotonic() + 10
+        while time.monotonic() < end and "Shelling" in again.screen():
+            time.sleep(0.1)
+    finally:
+        again.kill_session()
