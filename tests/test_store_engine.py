@@ -13,8 +13,10 @@ from sqlmodel import SQLModel
 
 from annotator.domain.errors import StoreError
 from annotator.store import engine as engine_module
-from annotator.store.engine import MIGRATIONS_DIR, SCHEMA_HEAD, open_store, resolve_url
+from annotator.store import version as version_module
+from annotator.store.engine import MIGRATIONS_DIR, open_store, resolve_url
 from annotator.store.models import Annotation, Annotator, Article, Span
+from annotator.store.version import SCHEMA_HEAD
 
 
 def test_store_url_bare_path_means_sqlite(tmp_path):
@@ -126,7 +128,7 @@ def downgrade():
     _seed_annotation(store)
     store.dispose()
     monkeypatch.setattr(engine_module, "MIGRATIONS_DIR", scripts)
-    monkeypatch.setattr(engine_module, "SCHEMA_HEAD", "0002_test")
+    monkeypatch.setattr(version_module, "SCHEMA_HEAD", "0002_test")
     upgraded = open_store(db)
     with upgraded.engine.connect() as conn:
         assert (

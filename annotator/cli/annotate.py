@@ -35,15 +35,20 @@ def annotate_command(
     Every change is stored at once; press ? on the screen for every key."""
     import os
 
+    run_annotation(db or os.environ.get("ANNOTATOR_DB") or DEFAULT_DB, annotator, scheme, suggest)
+
+
+def run_annotation(target: str, annotator: str, scheme: str | None, suggest: bool) -> None:
+    """Start the annotation app (shared by `annotate` and `demo`)."""
     from annotator.domain.errors import InputError
     from annotator.domain.text import check_name
     from annotator.services.schemes import find_scheme
+    from annotator.store.fastpath import first_article
     from annotator.tui.app import AnnotatorApp
 
     problem = check_name(annotator)
     if problem:
         raise InputError(problem)
-    target = db or os.environ.get("ANNOTATOR_DB") or DEFAULT_DB
     labels = find_scheme(scheme)
 
     def open_session():
@@ -58,7 +63,10 @@ def annotate_command(
         return BackgroundSuggester(target)
 
     screen = AnnotatorApp(
-        scheme=labels, open_session=open_session, open_nlp=open_nlp if suggest else None
+        scheme=labels,
+        open_session=open_session,
+        open_nlp=open_nlp if suggest else None,
+        first=first_article(target, annotator),
     )
     screen.run()
     if screen.return_code:

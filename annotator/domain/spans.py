@@ -98,3 +98,15 @@ def unpack_offsets(data: bytes) -> list[tuple[int, int]]:
     if sys.byteorder != "little":
         flat.byteswap()
     return list(zip(flat[0::2], flat[1::2], strict=True))
+
+
+def seed_suggestions(suggested: list[Span], taken: list[Span]) -> list[Span]:
+    """The suggestions that go into an annotation as pending spans: duplicates merged, and
+    a greedy pick (earliest, then longest first) of those overlapping nothing already
+    taken, since one annotation cannot hold overlapping entities for NER."""
+    unique = list({s.key: s for s in suggested}.values())
+    chosen: list[Span] = []
+    for span in sorted(unique, key=lambda s: (s.start, -(s.end - s.start), s.label)):
+        if not any(span.overlaps(other) for other in taken + chosen):
+            chosen.append(span)
+    return chosen

@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select
 from annotator.domain.editing import Change
 from annotator.domain.errors import ConflictError, InputError
 from annotator.domain.history import EDIT, History
-from annotator.domain.spans import Kind, Origin, Span, Status, unpack_offsets
+from annotator.domain.spans import Kind, Origin, Span, Status, seed_suggestions, unpack_offsets
 from annotator.domain.workitem import LoadedArticle
 from annotator.store import queue
 from annotator.store.annotations import (
@@ -38,15 +38,6 @@ from annotator.store.models import Span as SpanRow
 SUGGEST_SETTING = "suggest"  # {"tokenizer_id": ..., ...} written by `annotator suggest`
 
 
-def _non_overlapping(spans: list[Span], taken: list[Span]) -> list[Span]:
-    """Greedy pick of ``spans`` (earliest, then longest first) that overlap nothing taken."""
-    chosen: list[Span] = []
-    for span in sorted(spans, key=lambda s: (s.start, -(s.end - s.start), s.label)):
-        if not any(span.overlaps(other) for other in taken + chosen):
-            chosen.append(span)
-    return chosen
-
-
 class AnnotationSession:
     """One annotator's session: load articles, store edits and statuses, count progress."""
 
@@ -58,7 +49,8 @@ class AnnotationSession:
             self.annotator_id: int = person.id  # type: ignore[assignment]
             config = queue.get_setting(session, SUGGEST_SETTING, {}) or {}
         self.tokenizer_id: str | None = config.get("tokenizer_id")
-        self._versions: dict[int, int] = {}
+        self._versions: dict[int, int] = {}  # annotation id -> version we last saw
+        self._annotation_of: dict[int, int] = {}  # article id -> this annotator's annotation id
 
     # --- reading -----------------------------------------------------------------------
 
@@ -88,6 +80,7 @@ class AnnotationSession:
                 .order_by(Event.id)
             ).all()
             self._versions[annotation.id] = annotation.version  # type: ignore[index]
+            self._annotation_of[article_id] = annotation.id  # type: ignore[assignment]
             return LoadedArticle(
                 article_id=article_id,
                 title=article.title,
@@ -127,8 +120,7 @@ class AnnotationSession:
                 select(Suggestion).where(Suggestion.article_id == annotation.article_id)
             )
         ]
-        unique = list({s.key: s for s in suggested}.values())
-        added = _non_overlapping(unique, existing)
+        added = seed_suggestions(suggested, existing)
         for span in added:
             session.add(
                 SpanRow(
@@ -154,7 +146,10 @@ class AnnotationSession:
 
     # --- writing -------------------------------------------------------------------------
 
-    def _locked(self, session, annotation_id: int) -> Annotation:
+    def _locked(self, session, article_id: int) -> Annotation:
+        annotation_id = self._annotation_of.get(article_id)
+        if annotation_id is None:
+            raise ConflictError(f"article {article_id} was not opened in this session")
         annotation = session.get(Annotation, annotation_id)
         known = self._versions.get(annotation_id)
         if annotation is None or known is None or annotation.version != known:
@@ -164,11 +159,11 @@ class AnnotationSession:
     def _done_writing(self, annotation: Annotation) -> None:
         self._versions[annotation.id] = annotation.version  # type: ignore[index]
 
-    def seed(self, annotation_id: int) -> Change:
+    def seed(self, article_id: int) -> Change:
         """Put newly computed suggestions into the annotation (if not done yet); returns
         the spans added (those that overlap nothing the annotator already has)."""
         with self.store.write() as session:
-            annotation = self._locked(session, annotation_id)
+            annotation = self._locked(session, article_id)
             if annotation.seeded:
                 return Change()
             change = self._seed(session, annotation)
@@ -220,10 +215,11 @@ class AnnotationSession:
         self._done_writing(annotation)
         return event_id  # type: ignore[return-value]
 
-    def finish(self, annotation_id: int, status: Status, note: str | None = None) -> None:
+    def finish(self, article_id: int, status: Status, note: str | None = None) -> None:
         """Mark the article done, skipped or flagged (done accepts pending suggestions)."""
         with self.store.write() as session:
-            annotation = self._locked(session, annotation_id)
+            annotation = self._locked(session, article_id)
+            annotation_id = annotation.id
             accepted = 0
             if status is Status.DONE:
                 rows = session.scalars(

@@ -2,45 +2,39 @@
 
 from __future__ import annotations
 
-import multiprocessing
+import importlib
+import pickle
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
-
-def _child(connection, func: Callable[..., Iterator[Any]], args: tuple) -> None:
-    try:
-        for item in func(*args):
-            connection.send(("item", item))
-        connection.send(("done", None))
-    except KeyboardInterrupt:
-        pass  # the parent got the same Ctrl+C and rolls back; nothing to report
-    except BaseException as exc:  # noqa: BLE001 - handed to the parent and raised there
-        connection.send(("error", exc))
-    finally:
-        connection.close()
+_CHILD = "from annotator.services.background import serve; serve()"
 
 
 def from_subprocess(func: Callable[..., Iterator[Any]], *args: Any) -> Iterator[Any]:
-    """Yield the items of ``func(*args)``, computed in a child process.
+    """Yield the items of ``func(*args)``, computed in a child Python process.
 
     Why: parsing holds the GIL, so a parser thread slows the inserting thread down instead
-    of overlapping it; a process really runs on the other core. The pipe's buffer bounds
-    how far the child runs ahead. ``func`` must be a module-level function whose module
-    imports little (the child is spawned, not forked, and imports it afresh). An exception
-    in the child is raised here; if the consumer stops early, the child is terminated.
+    of overlapping it; a process really runs on the other core. The child is a plain
+    ``python -c`` that imports ``func``'s module (not the caller's main script), and items
+    come back pickled through a pipe whose buffer bounds how far it runs ahead. An
+    exception in the child is raised here; if the consumer stops early, the child is
+    terminated.
     """
-    context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(sender, func, args), daemon=True)
-    process.start()
-    sender.close()
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    assert child.stdin is not None and child.stdout is not None
     try:
+        pickle.dump((func.__module__, func.__qualname__, args), child.stdin)
+        child.stdin.close()
         while True:
             try:
-                kind, payload = receiver.recv()
+                kind, payload = pickle.load(child.stdout)
             except EOFError:
                 raise RuntimeError(
-                    f"the helper process stopped (exit code {process.exitcode})"
+                    f"the helper process stopped (exit code {child.wait()})"
                 ) from None
             if kind == "done":
                 return
@@ -48,7 +42,25 @@ def from_subprocess(func: Callable[..., Iterator[Any]], *args: Any) -> Iterator[
                 raise payload
             yield payload
     finally:
-        receiver.close()
-        if process.is_alive():
-            process.terminate()
-        process.join()
+        if child.poll() is None:
+            child.terminate()
+        child.wait()
+        child.stdout.close()
+
+
+def serve() -> None:
+    """The child's side: read (module, function, args), send back what the function yields."""
+    module, name, args = pickle.load(sys.stdin.buffer)
+    out = sys.stdout.buffer
+    try:
+        func = getattr(importlib.import_module(module), name)
+        for item in func(*args):
+            pickle.dump(("item", item), out, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(("done", None), out)
+    except KeyboardInterrupt:
+        return  # the parent got the same Ctrl+C and rolls back
+    except BrokenPipeError:
+        return  # the parent stopped reading
+    except BaseException as exc:  # noqa: BLE001 - handed to the parent and raised there
+        pickle.dump(("error", exc), out)
+    out.flush()

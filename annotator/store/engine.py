@@ -12,9 +12,8 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlmodel import Session
 
 from annotator.domain.errors import StoreError
+from annotator.store import version
 
-# The newest migration this code knows. A test checks it against the migration scripts.
-SCHEMA_HEAD = "0001_initial"
 BUSY_TIMEOUT_MS = 30_000
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -116,7 +115,7 @@ def open_store(db: str | Path, *, upgrade: bool = True) -> Store:
     store = Store(url, engine)
     try:
         current = _current_revision(engine, url)
-        if current != SCHEMA_HEAD:
+        if current != _head():
             if not upgrade:
                 raise StoreError(f"{_where(url)}: schema {current or 'empty'} is not current")
             _upgrade(store, current)
@@ -127,6 +126,10 @@ def open_store(db: str | Path, *, upgrade: bool = True) -> Store:
         engine.dispose()
         raise
     return store
+
+
+def _head() -> str:
+    return version.SCHEMA_HEAD  # read at call time, so tests can stand in a newer head
 
 
 def _where(url: str) -> str:
@@ -169,7 +172,7 @@ def _upgrade(store: Store, current: str | None) -> None:
     if current is not None and current not in known_revisions():
         raise StoreError(
             f"{_where(store.url)}: database schema {current!r} is newer than this annotator "
-            f"(which knows up to {SCHEMA_HEAD!r}); upgrade annotator to open it"
+            f"(which knows up to {_head()!r}); upgrade annotator to open it"
         )
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 
@@ -10,6 +9,7 @@ from textual import events
 from textual.app import App
 
 from annotator.domain.scheme import LabelScheme
+from annotator.domain.workitem import LoadedArticle
 from annotator.tui.screens.annotate import AnnotateScreen
 
 
@@ -26,21 +26,30 @@ class AnnotatorApp(App):
         scheme: LabelScheme,
         open_session: Callable,
         open_nlp: Callable | None = None,
-        latency_log: str | None = None,
+        first: LoadedArticle | None = None,
+        measure: bool = False,
     ):
         super().__init__()
         self.scheme = scheme
+        self._first = first
         self._open_session = open_session
         self._open_nlp = open_nlp
-        # Benchmarks set ANNOTATOR_LATENCY_LOG: time from a key event to the repaint after it.
-        self.latency_log = latency_log or os.environ.get("ANNOTATOR_LATENCY_LOG")
+        # Benchmarks set measure: seconds from each key event's creation to the end of the
+        # screen refresh that follows it, and from a request for an article to its display.
+        self.measure = measure
         self.latencies: list[float] = []
+        self.open_times: list[float] = []
+        self._seen_keys: set[float] = set()
 
     def on_mount(self) -> None:
-        self.push_screen(AnnotateScreen(self.scheme, self._open_session, self._open_nlp))
+        self.push_screen(
+            AnnotateScreen(self.scheme, self._open_session, self._open_nlp, self._first)
+        )
 
     async def on_event(self, event: events.Event) -> None:
-        if self.latency_log and isinstance(event, events.Key):
+        if self.measure and isinstance(event, events.Key) and event.time not in self._seen_keys:
+            # A key event reaches the app twice (dispatched, then bubbling back up): once counts.
+            self._seen_keys.add(event.time)
             created = event.time
             await super().on_event(event)
             self.call_after_refresh(self._record_latency, created)
@@ -49,8 +58,3 @@ class AnnotatorApp(App):
 
     def _record_latency(self, created: float) -> None:
         self.latencies.append(time.monotonic() - created)
-
-    def on_unmount(self) -> None:
-        if self.latency_log and self.latencies:
-            with open(self.latency_log, "a", encoding="utf-8") as out:
-                out.writelines(f"{value:.6f}\n" for value in self.latencies)

@@ -48,6 +48,8 @@ class DatabaseThread:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Finish the queued jobs, then end the thread (waits at most ``timeout``)."""
+        if not self._thread.is_alive():
+            return
         self._jobs.put(_STOP)
         self._thread.join(timeout)
 

@@ -12,10 +12,12 @@ from annotator.domain.workitem import LoadedArticle
 
 @dataclass
 class ArticleLoaded(Message):
-    """An article was opened (or reopened after a conflict)."""
+    """An article was opened (or reopened after a conflict). With ``confirms`` set, it is
+    the database's view of the article already on screen from the fast start path."""
 
     article: LoadedArticle
     note: str = ""
+    confirms: bool = False
 
 
 @dataclass

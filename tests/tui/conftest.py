@@ -67,13 +67,22 @@ def project(tmp_path: Path) -> Path:
     return db
 
 
-def make_app(db: Path, annotator: str = "ana", scheme: str = "conflict") -> AnnotatorApp:
-    """The app as `annotator annotate` builds it, without background spaCy."""
+def make_app(
+    db: Path, annotator: str = "ana", scheme: str = "conflict", fast: bool = True
+) -> AnnotatorApp:
+    """The app as `annotator annotate` builds it (first article from the fast start path
+    unless ``fast`` is off), without background spaCy."""
+    from annotator.store.fastpath import first_article
 
     def open_session() -> AnnotationSession:
         return AnnotationSession(open_store(db), annotator)
 
-    return AnnotatorApp(scheme=find_scheme(scheme), open_session=open_session, open_nlp=None)
+    return AnnotatorApp(
+        scheme=find_scheme(scheme),
+        open_session=open_session,
+        open_nlp=None,
+        first=first_article(str(db), annotator) if fast else None,
+    )
 
 
 async def settle(pilot, screen: AnnotateScreen) -> None:
@@ -85,10 +94,10 @@ async def settle(pilot, screen: AnnotateScreen) -> None:
 
 @asynccontextmanager
 async def running(
-    db: Path, annotator: str = "ana", size=(120, 40), scheme: str = "conflict"
+    db: Path, annotator: str = "ana", size=(120, 40), scheme: str = "conflict", fast: bool = True
 ) -> AsyncIterator:
     """Run the app and wait for the first article; yields (pilot, screen)."""
-    app = make_app(db, annotator, scheme)
+    app = make_app(db, annotator, scheme, fast)
     async with app.run_test(size=size) as pilot:
         screen = app.screen
         assert isinstance(screen, AnnotateScreen)

@@ -17,7 +17,6 @@ from textual.color import Color
 from textual.content import Content
 from textual.screen import Screen
 from textual.style import Style
-from textual.widgets import Footer
 
 from annotator.domain.editing import Change, Editor, EditRefused, fallback_tokens
 from annotator.domain.history import EDIT, REDO, UNDO, History
@@ -39,7 +38,7 @@ from annotator.tui.render import Marks, Painter
 from annotator.tui.screens.dialogs import AskDialog
 from annotator.tui.screens.help import HelpScreen
 from annotator.tui.widgets.article import ArticleView
-from annotator.tui.widgets.bars import InfoBar, Legend, TopBar, plain
+from annotator.tui.widgets.bars import InfoBar, KeysBar, Legend, TopBar, plain
 
 ORIGIN_WORDS = {
     Origin.SUGGESTED: "suggested, not yet confirmed",
@@ -86,6 +85,19 @@ class AnnotateScreen(Screen):
         Binding("q", "quit_screen", "quit"),
     ]
 
+    KEYS_BAR = [
+        ("tab", "next span"),
+        ("1-9", "label"),
+        ("space", "confirm"),
+        ("del", "delete"),
+        ("a", "done"),
+        ("s", "skip"),
+        ("f", "flag"),
+        ("u", "undo"),
+        ("?", "help"),
+        ("q", "quit"),
+    ]
+
     HELP_ROWS = [
         ("tab / shift+tab", "next / previous span (the current span is shown reversed)"),
         ("→ ← (l h)", "move the token cursor"),
@@ -112,8 +124,15 @@ class AnnotateScreen(Screen):
         ("q", "quit (everything is already saved)"),
     ]
 
-    def __init__(self, scheme: LabelScheme, open_session: Callable, open_nlp: Callable | None):
+    def __init__(
+        self,
+        scheme: LabelScheme,
+        open_session: Callable,
+        open_nlp: Callable | None,
+        first: LoadedArticle | None = None,
+    ):
         super().__init__()
+        self._first = first
         self.scheme = scheme
         self.painter = Painter(scheme)
         self.db = DatabaseThread(self, open_session)
@@ -132,20 +151,36 @@ class AnnotateScreen(Screen):
         self._nlp_state: object | None = None
         # local edit id -> event id; written and read only by the database thread
         self._event_ids: dict[int, int] = {}
+        self._open_requested: float | None = None
 
     # --- layout ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield TopBar(plain("opening…"), id="top")
-        yield ArticleView(self.painter, id="article")
+        view = ArticleView(self.painter, id="article")
+        if self._first is not None:
+            self._take(self._first)
+            assert self.editor is not None
+            view.preset(self.shown, list(self.editor.spans), self._marks())
+        yield view
         yield InfoBar("", markup=False, id="info")
         yield Legend(self.scheme, id="legend")
-        yield Footer()
+        yield KeysBar(self.KEYS_BAR, id="keys")
 
     def on_mount(self) -> None:
-        self.db.start()
-        self.db.submit(self._job_open_next)
+        first = self._first
+        if first is None:
+            self.db.submit(self._job_open_next)
+            self.db.submit(lambda s: ProgressCounted(*s.progress()))
+            self.db.start()
+            return
+        # The article came from the fast start path and is in the first frame. The job that
+        # opens it in the database is queued now, ahead of any edit a fast typist makes;
+        # the thread itself (and SQLAlchemy's import) starts after that first frame.
+        self._after_article_shown(first)
+        self.db.submit(lambda session: ArticleLoaded(session.load(first.article_id), confirms=True))
         self.db.submit(lambda s: ProgressCounted(*s.progress()))
+        self.call_after_refresh(self.db.start)
 
     def on_unmount(self) -> None:
         self.db.stop(timeout=10)
@@ -168,16 +203,40 @@ class AnnotateScreen(Screen):
     @on(ArticleLoaded)
     async def _show_article(self, message: ArticleLoaded) -> None:
         article = message.article
+        if (
+            message.confirms
+            and self.loaded is not None
+            and self.loaded.article_id == article.article_id
+        ):
+            # Keep what is on screen (and any edits made meanwhile, queued behind this
+            # load); take what only the database knows.
+            self.loaded.annotation_id = article.annotation_id
+            self.loaded.status = article.status
+            return
+        self._take(article)
+        assert self.editor is not None
+        await self.article_view.show(self.shown, list(self.editor.spans), self._marks())
+        self._message = message.note
+        self._after_article_shown(article)
+        if self._open_requested is not None and getattr(self.app, "measure", False):
+            self.call_after_refresh(self._record_open, self._open_requested)
+        self._open_requested = None
+
+    def _record_open(self, requested: float) -> None:
+        self.app.open_times.append(time.monotonic() - requested)  # type: ignore[attr-defined]
+
+    def _take(self, article: LoadedArticle) -> None:
+        """Make ``article`` the one being edited."""
         self.loaded = article
         self.history = article.history
         self.shown = visible(article.text)
         tokens = article.tokens if article.tokens is not None else fallback_tokens(article.text)
         self.editor = Editor(article.text, tokens, article.spans)
-        await self.article_view.show(self.shown, list(self.editor.spans), self._marks())
-        self._message = message.note
+
+    def _after_article_shown(self, article: LoadedArticle) -> None:
         self._update_bars()
         if self._open_nlp is not None and (article.tokens is None or not article.has_suggestions):
-            self._suggest_in_background(article.article_id, article.annotation_id)
+            self._suggest_in_background(article.article_id)
 
     def on_no_more_articles(self, _: NoMoreArticles) -> None:
         self.loaded = None
@@ -379,14 +438,14 @@ class AnnotateScreen(Screen):
     def _store(self, change: Change, action: str, local_id: int) -> None:
         """Queue the write; the database thread maps local ids to event ids for undo."""
         assert self.loaded is not None
-        annotation_id = self.loaded.annotation_id
+        article_id = self.loaded.article_id
         event_ids = self._event_ids
 
         def job(session):
             if action == EDIT:
-                event_ids[local_id] = session.apply(annotation_id, change, EDIT)
+                event_ids[local_id] = session.apply(article_id, change, EDIT)
             else:
-                session.apply(annotation_id, change, action, of=event_ids.get(local_id, local_id))
+                session.apply(article_id, change, action, of=event_ids.get(local_id, local_id))
             return None
 
         self.db.submit(job)
@@ -446,9 +505,9 @@ class AnnotateScreen(Screen):
     # --- article actions ----------------------------------------------------------------------
 
     def _finish(self, status: Status, note: str | None = None) -> None:
-        if self.loaded is None or self.loaded.annotation_id is None:
+        if self.loaded is None:
             return
-        annotation_id = self.loaded.annotation_id
+        article_id = self.loaded.article_id
         if not self.loaded.status.finished:
             self._finished_here += 1
             if self._finished is not None:
@@ -457,9 +516,10 @@ class AnnotateScreen(Screen):
         self._update_info()
 
         def job(session):
-            session.finish(annotation_id, status, note)
+            session.finish(article_id, status, note)
             return self._job_open_next(session)
 
+        self._open_requested = time.monotonic()
         self.db.submit(job)
 
     def action_done(self) -> None:
@@ -501,6 +561,7 @@ class AnnotateScreen(Screen):
                 )
             return ArticleLoaded(session.load(target))
 
+        self._open_requested = time.monotonic()
         self.db.submit(job)
 
     def action_find(self) -> None:
@@ -545,7 +606,7 @@ class AnnotateScreen(Screen):
     # --- spaCy in the background ----------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="nlp")
-    def _suggest_in_background(self, article_id: int, annotation_id: int | None) -> None:
+    def _suggest_in_background(self, article_id: int) -> None:
         """Compute suggestions and tokens with spaCy (imported here, never at start-up),
         then let the database thread put them into the open annotation."""
         assert self._open_nlp is not None
@@ -559,7 +620,7 @@ class AnnotateScreen(Screen):
 
         def job(session):
             session.use_tokenizer(tokenizer_id)
-            change = session.seed(annotation_id) if annotation_id is not None else Change()
+            change = session.seed(article_id)
             return SuggestionsSeeded(article_id, change, session.tokens(article_id))
 
         self.db.submit(job)

@@ -26,6 +26,14 @@ class Paragraph(Static):
         super().__init__("", markup=False)
         self.start = start
         self.end = end
+        self._plain: str | None = None
+
+    def paint(self, content) -> None:
+        """Show new content; skip the layout pass when only styles changed (same text,
+        same tags), which is what most keys do: a cursor move, a selection."""
+        same_text = content.plain == self._plain
+        self._plain = content.plain
+        self.update(content, layout=not same_text)
 
 
 class ArticleView(VerticalScroll):
@@ -54,22 +62,45 @@ class ArticleView(VerticalScroll):
         self._starts: list[int] = []
         self._press: int | None = None
 
-    async def show(self, shown: str, spans: list[Span], marks: Marks) -> None:
-        """Replace the article: ``shown`` is its display-safe text."""
-        self.shown = shown
-        self.spans = spans
-        self.marks = marks
-        await self.remove_children()
-        paragraphs: list[Paragraph] = []
-        position = 0
+    def _layout(self, shown: str) -> list[tuple[int, int]]:
+        ranges, position = [], 0
         for line in shown.split("\n"):
-            paragraphs.append(Paragraph(position, position + len(line)))
+            ranges.append((position, position + len(line)))
             position += len(line) + 1
-        self._paragraphs = paragraphs
-        self._starts = [p.start for p in paragraphs]
-        for paragraph in paragraphs:
-            paragraph.update(self._paint(paragraph))
-        await self.mount_all(paragraphs)
+        return ranges
+
+    def preset(self, shown: str, spans: list[Span], marks: Marks) -> None:
+        """Give the view its first article before it is mounted (so the very first frame
+        shows it)."""
+        self.shown, self.spans, self.marks = shown, spans, marks
+        self._paragraphs = [Paragraph(start, end) for start, end in self._layout(shown)]
+        self._starts = [p.start for p in self._paragraphs]
+        for paragraph in self._paragraphs:
+            paragraph.paint(self._paint(paragraph))
+
+    def compose(self):
+        yield from self._paragraphs
+
+    async def show(self, shown: str, spans: list[Span], marks: Marks) -> None:
+        """Replace the article (``shown`` is its display-safe text). Paragraph widgets are
+        reused, and only the difference in their number is mounted or removed: mounting
+        is the slow part of opening an article."""
+        self.shown, self.spans, self.marks = shown, spans, marks
+        ranges = self._layout(shown)
+        keep = self._paragraphs[: len(ranges)]
+        surplus = self._paragraphs[len(ranges) :]
+        for paragraph, (start, end) in zip(keep, ranges, strict=False):
+            paragraph.start, paragraph.end = start, end
+            paragraph.paint(self._paint(paragraph))
+        fresh = [Paragraph(start, end) for start, end in ranges[len(keep) :]]
+        for paragraph in fresh:
+            paragraph.paint(self._paint(paragraph))
+        self._paragraphs = keep + fresh
+        self._starts = [p.start for p in self._paragraphs]
+        if surplus:
+            await self.remove_children(surplus)
+        if fresh:
+            await self.mount_all(fresh)
         self.scroll_home(animate=False)
 
     def _paint(self, paragraph: Paragraph):
@@ -85,12 +116,12 @@ class ArticleView(VerticalScroll):
         self.marks = marks
         for index in self._paragraphs_touching(ranges):
             paragraph = self._paragraphs[index]
-            paragraph.update(self._paint(paragraph))
+            paragraph.paint(self._paint(paragraph))
 
     def repaint_all(self) -> None:
         """Repaint every paragraph (after a change of tokens or tag display)."""
         for paragraph in self._paragraphs:
-            paragraph.update(self._paint(paragraph))
+            paragraph.paint(self._paint(paragraph))
 
     def _paragraphs_touching(self, ranges: list[tuple[int, int]]) -> set[int]:
         touched: set[int] = set()

@@ -46,3 +46,16 @@ class Legend(Static):
             )
             parts.append(plain(f" {keys} ", Style(bold=True)) + plain(f" {label.name} ", chip))
         self.update(Content(" ").join(parts))
+
+
+class KeysBar(Static):
+    """The main keys in one line (a plain Static: lighter to start than Textual's Footer;
+    `?` lists them all)."""
+
+    def __init__(self, keys: list[tuple[str, str]], **kwargs):
+        super().__init__("", markup=False, **kwargs)
+        parts = [
+            plain(f" {key} ", Style(bold=True, reverse=True)) + plain(f" {does} ")
+            for key, does in keys
+        ]
+        self.update(Content(" ").join(parts))

@@ -1,0 +1,153 @@
+"""The first article of an annotation session, read with the stdlib sqlite3 module only.
+
+Why: importing SQLAlchemy and SQLModel takes about half a second, longer than Textual
+takes to draw its first screen. `annotator annotate` reads the first article through
+this module before the app starts, shows it at once, and opens the real store (which
+creates the annotation and seeds suggestions) in its database thread afterwards. It only
+reads, and it answers None whenever anything is not as expected, so the caller falls
+back to the full path. Tests check that it shows exactly what the full path shows.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from annotator.domain.history import History
+from annotator.domain.spans import Origin, Span, Status, seed_suggestions, unpack_offsets
+from annotator.domain.workitem import LoadedArticle
+from annotator.store.version import SCHEMA_HEAD
+
+
+def sqlite_path(db: str) -> Path | None:
+    """The file behind ``db`` if it is a SQLite database file (bare path or sqlite URL)."""
+    if db.startswith("sqlite:///"):
+        db = db[len("sqlite:///") :]
+    elif "://" in db or db in ("", ":memory:"):
+        return None
+    path = Path(db).expanduser()
+    return path if path.is_file() else None
+
+
+def first_article(db: str, annotator: str) -> LoadedArticle | None:
+    """What the annotation screen would open first for ``annotator``, or None if the full
+    path must answer (no such file, another schema version, an empty queue to refill...)."""
+    path = sqlite_path(db)
+    if path is None:
+        return None
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        return None
+    try:
+        return _read(conn, annotator)
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
+def _one(conn: sqlite3.Connection, sql: str, *args: object) -> tuple | None:
+    return conn.execute(sql, args).fetchone()
+
+
+def _read(conn: sqlite3.Connection, annotator: str) -> LoadedArticle | None:
+    version = _one(conn, "SELECT version_num FROM alembic_version")
+    if version is None or version[0] != SCHEMA_HEAD:
+        return None
+    setting = _one(conn, "SELECT value FROM setting WHERE key = 'assignment'")
+    mode = json.loads(setting[0]) if setting and setting[0] else "open"
+    person = _one(conn, "SELECT id FROM annotator WHERE name = ?", annotator)
+    if person is None:
+        if mode != "open":
+            return None
+        # A new annotator in open mode starts with the first article.
+        row = _one(conn, "SELECT min(id) FROM article")
+        article_id = row[0] if row else None
+        annotator_id = None
+    else:
+        annotator_id = person[0]
+        row = _one(
+            conn,
+            "SELECT article_id FROM queueitem WHERE annotator_id = ? AND open = 1 "
+            "ORDER BY position LIMIT 1",
+            annotator_id,
+        )
+        article_id = row[0] if row else None
+    if article_id is None:
+        return None
+    article = _one(conn, "SELECT title, text, source FROM article WHERE id = ?", article_id)
+    if article is None:
+        return None
+    title, text, source = article
+
+    annotation = None
+    if annotator_id is not None:
+        annotation = _one(
+            conn,
+            "SELECT id, status, note, seeded FROM annotation "
+            "WHERE article_id = ? AND annotator_id = ? AND kind = 'annotation'",
+            article_id,
+            annotator_id,
+        )
+    spans: list[Span] = []
+    if annotation is not None:
+        spans = [
+            Span(start, end, label, Origin(origin))
+            for start, end, label, origin in conn.execute(
+                'SELECT start, "end", label, origin FROM span WHERE annotation_id = ? '
+                'ORDER BY start, "end", label',
+                (annotation[0],),
+            )
+        ]
+    has_suggestions = _one(
+        conn, "SELECT 1 FROM suggestionrun WHERE article_id = ? LIMIT 1", article_id
+    )
+    if has_suggestions and (annotation is None or not annotation[3]):
+        suggested = [
+            Span(start, end, label, Origin.SUGGESTED)
+            for start, end, label in conn.execute(
+                'SELECT start, "end", label FROM suggestion WHERE article_id = ?', (article_id,)
+            )
+        ]
+        spans = sorted(spans + seed_suggestions(suggested, spans), key=lambda s: s.key)
+
+    config = _one(conn, "SELECT value FROM setting WHERE key = 'suggest'")
+    tokenizer = (json.loads(config[0]) or {}).get("tokenizer_id") if config and config[0] else None
+    if tokenizer:
+        tokens_row = _one(
+            conn,
+            "SELECT offsets FROM tokens WHERE article_id = ? AND tokenizer = ?",
+            article_id,
+            tokenizer,
+        )
+    else:
+        tokens_row = _one(
+            conn,
+            "SELECT offsets FROM tokens WHERE article_id = ? ORDER BY tokenizer LIMIT 1",
+            article_id,
+        )
+
+    history = History()
+    if annotator_id is not None:
+        history = History.replay(
+            (event_id, action, json.loads(payload))
+            for event_id, action, payload in conn.execute(
+                "SELECT id, action, payload FROM event WHERE article_id = ? AND annotator_id = ? ORDER BY id",
+                (article_id, annotator_id),
+            )
+        )
+    return LoadedArticle(
+        article_id=article_id,
+        title=title,
+        text=text,
+        source=source,
+        annotation_id=None if annotation is None else annotation[0],
+        status=Status(annotation[1]) if annotation is not None else Status.IN_PROGRESS,
+        note=annotation[2] if annotation is not None else "",
+        spans=spans,
+        has_suggestions=bool(has_suggestions),
+        tokens=None if tokens_row is None else unpack_offsets(tokens_row[0]),
+        history=history,
+    )
