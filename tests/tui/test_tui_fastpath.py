@@ -49,16 +49,22 @@ def test_fastpath_declines_what_it_cannot_answer(project, tmp_path):
 
 
 @pytest.mark.asyncio
-async def test_fastpath_keys_typed_before_the_database_thread_starts_are_kept(project):
+async def test_fastpath_edits_wait_for_the_database_and_nothing_shown_is_unsaved(project):
     app = make_app(project)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.screen
-        # No waiting at all: these keys race the database thread's start.
+        # No waiting at all: these keys race the database thread's start. Each is either
+        # refused (and said so) or stored; never shown without being stored.
         await pilot.press("delete", "tab", "2")
+        refused = "still opening the database" in screen._message
         await settle(pilot, screen)
-        assert not screen._message.startswith("error")
-    keys = {s.key for s in stored(project)[1][1]}
-    assert (0, 5, "PERSON") not in keys and (21, 26, "ARMED_GROUP") in keys
+        assert {s.key for s in screen.editor.spans} == {s.key for s in stored(project)[1][1]}
+        if refused:
+            assert Span(0, 5, "PERSON") in screen.editor.spans
+        await pilot.press("delete")  # the database is open now: stored
+        await settle(pilot, screen)
+        shown = {s.key for s in screen.editor.spans}
+    assert shown == {s.key for s in stored(project)[1][1]}
 
 
 @pytest.mark.asyncio

@@ -81,6 +81,7 @@ def test_tui_sigkill_loses_nothing_that_was_on_screen(project):
     try:
         tmux.wait_for("Shelling in Idlib")
         tmux.wait_for("Idlib·LOCATION?")
+        tmux.wait_for("finished 0/3")  # the database is open: edits are accepted from now
         steps = [
             (["Tab", "2"], "Idlib·ARMED_GROUP"),  # relabel the current suggestion
             (["Tab", "Delete"], "Thursday."),  # delete the DATE suggestion

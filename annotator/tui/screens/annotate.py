@@ -152,6 +152,9 @@ class AnnotateScreen(Screen):
         # local edit id -> event id; written and read only by the database thread
         self._event_ids: dict[int, int] = {}
         self._open_requested: float | None = None
+        # Edits wait until the database thread has opened the article: an edit shown but
+        # not yet storable could be lost if the process were killed in that moment.
+        self._db_ready = False
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -177,6 +180,7 @@ class AnnotateScreen(Screen):
         # The article came from the fast start path and is in the first frame. The job that
         # opens it in the database is queued now, ahead of any edit a fast typist makes;
         # the thread itself (and SQLAlchemy's import) starts after that first frame.
+        self._message = "opening the database… (you can read and move; edits in a moment)"
         self._after_article_shown(first)
         self.db.submit(lambda session: ArticleLoaded(session.load(first.article_id), confirms=True))
         self.db.submit(lambda s: ProgressCounted(*s.progress()))
@@ -203,15 +207,17 @@ class AnnotateScreen(Screen):
     @on(ArticleLoaded)
     async def _show_article(self, message: ArticleLoaded) -> None:
         article = message.article
+        self._db_ready = True
         if (
             message.confirms
             and self.loaded is not None
             and self.loaded.article_id == article.article_id
         ):
-            # Keep what is on screen (and any edits made meanwhile, queued behind this
-            # load); take what only the database knows.
+            # Keep what is on screen (the cursor may have moved); take what only the
+            # database knows, and allow edits from now on.
             self.loaded.annotation_id = article.annotation_id
             self.loaded.status = article.status
+            self._say("")
             return
         self._take(article)
         assert self.editor is not None
@@ -417,8 +423,17 @@ class AnnotateScreen(Screen):
 
     # --- editing actions ----------------------------------------------------------------------
 
-    def _edit(self, make: Callable[[Editor], Change]) -> None:
+    def _writable(self) -> bool:
+        """True when edits can be stored; otherwise says why the key did nothing."""
         if self.editor is None or self.loaded is None:
+            return False
+        if not self._db_ready:
+            self._say("still opening the database: that key was not applied, try again in a moment")
+            return False
+        return True
+
+    def _edit(self, make: Callable[[Editor], Change]) -> None:
+        if not self._writable():
             return
         before = self._marks().ranges()
         try:
@@ -479,10 +494,12 @@ class AnnotateScreen(Screen):
         self._edit(lambda e: e.resize(edge, delta))
 
     def action_undo(self) -> None:
-        self._replay(self.history.take_undo(), UNDO, "nothing to undo")
+        if self._writable():
+            self._replay(self.history.take_undo(), UNDO, "nothing to undo")
 
     def action_redo(self) -> None:
-        self._replay(self.history.take_redo(), REDO, "nothing to redo")
+        if self._writable():
+            self._replay(self.history.take_redo(), REDO, "nothing to redo")
 
     def _replay(self, taken: tuple[int, Change] | None, action: str, nothing: str) -> None:
         if self.editor is None:
@@ -505,7 +522,7 @@ class AnnotateScreen(Screen):
     # --- article actions ----------------------------------------------------------------------
 
     def _finish(self, status: Status, note: str | None = None) -> None:
-        if self.loaded is None:
+        if self.loaded is None or not self._writable():
             return
         article_id = self.loaded.article_id
         if not self.loaded.status.finished:
