@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import json
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Connection, String, bindparam, delete, insert, select, type_coerce
 from sqlmodel import Session
 
 from annotator.domain.spans import Kind, Origin, Status
@@ -16,6 +17,7 @@ from annotator.store.models import Annotation, Annotator, Article, Event, Span, 
 from annotator.store.queue import ensure_annotator, set_queue_open
 
 SPAN = Span.__table__  # type: ignore[attr-defined]
+ID_SLICE = 500
 
 
 def get_annotation(
@@ -188,15 +190,31 @@ def stored_annotations(
     source: str = "all",
     status: str = "done",
     chunk: int = 500,
+    annotators: Collection[str] | None = None,
+    article_ids: Collection[int] | None = None,
 ) -> Iterator[StoredAnnotation]:
     """Annotations in a stable order (article id, then annotator name), streamed.
 
     ``source``: "gold" (adjudicated), "all" (every annotator's own annotations) or one
-    annotator's name. ``status``: "done", "all", or another status name. Spans are read a
-    chunk of annotations at a time, so memory does not grow with the corpus.
+    annotator's name. ``status``: "done", "all", or another status name. ``annotators``
+    and ``article_ids`` narrow the reading further. Spans are read a chunk of annotations
+    at a time, so memory does not grow with the corpus.
     """
     query = (
-        select(Annotation, Article, Annotator.name)
+        select(
+            Annotation.id,
+            Annotation.article_id,
+            Annotation.kind,
+            Annotation.status,
+            Annotation.note,
+            Annotation.updated_at,
+            Article.text,
+            Article.title,
+            Article.source,
+            Article.external_id,
+            Article.meta,
+            Annotator.name,
+        )
         .join(Article, Article.id == Annotation.article_id)
         .join(Annotator, Annotator.id == Annotation.annotator_id)
         .order_by(Annotation.article_id, Annotator.name, Annotation.kind)
@@ -209,28 +227,102 @@ def stored_annotations(
             query = query.where(Annotator.name == source)
     if status != "all":
         query = query.where(Annotation.status == Status(status).value)
-    result = session.execute(query.execution_options(yield_per=chunk))
+    if annotators is not None:
+        query = query.where(Annotator.name.in_(sorted(annotators)))  # type: ignore[attr-defined]
+    if article_ids is not None:
+        ids = sorted(article_ids)
+        # One query per slice keeps the number of bound parameters within SQLite's limit.
+        for i in range(0, len(ids), ID_SLICE):
+            part = query.where(Annotation.article_id.in_(ids[i : i + ID_SLICE]))  # type: ignore[attr-defined]
+            yield from _stream(session, part, chunk)
+        return
+    yield from _stream(session, query, chunk)
+
+
+# Columns, not ORM entities: building an ORM object per span cost ten times the reading
+# (measured: 14 s against 1.3 s for 30,000 annotations with 350,000 spans).
+_SPANS_OF = (
+    select(
+        Span.annotation_id,
+        Span.start,
+        Span.end,
+        Span.label,
+        Span.origin,
+        type_coerce(Span.sources, String),  # JSON text, parsed only where not null
+    )
+    .where(Span.annotation_id.in_(bindparam("ids", expanding=True)))  # type: ignore[attr-defined]
+    .order_by(Span.annotation_id, Span.start, Span.end, Span.label)
+)
+_span_sql: dict[tuple[str, int], tuple[str, list[str] | None]] = {}
+
+
+def _span_rows(connection: Connection, ids: list[int]) -> list[tuple]:
+    """The span rows of these annotations as plain driver tuples.
+
+    The statement is Core's (_SPANS_OF, compiled once per dialect and number of ids); the
+    rows come straight from the driver's cursor: SQLAlchemy's per-row result processing
+    took as long as SQLite's reading (measured: 1.1 s against 0.6 s for 350,000 spans).
+    """
+    dialect = connection.dialect
+    key = (dialect.name, len(ids))
+    if key not in _span_sql:
+        compiled = _SPANS_OF.params(ids=list(range(len(ids)))).compile(
+            dialect=dialect, compile_kwargs={"render_postcompile": True}
+        )
+        # The ids are the statement's only parameters, in order.
+        names = list(compiled.positiontup) if compiled.positional else list(compiled.params)  # type: ignore[arg-type]
+        _span_sql[key] = (str(compiled), None if compiled.positional else names)
+    sql, names = _span_sql[key]
+    params = tuple(ids) if names is None else dict(zip(names, ids, strict=True))
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def _stream(session: Session, query, chunk: int) -> Iterator[StoredAnnotation]:
+    connection = session.connection()
+    result = connection.execute(query.execution_options(yield_per=chunk))
+    origins = {origin.value: origin for origin in Origin}
+    kinds = {kind.value: kind for kind in Kind}
+    statuses = {status.value: status for status in Status}
     for partition in result.partitions():
-        ids = [annotation.id for annotation, _, _ in partition]
-        spans: dict[int, list[SpanValue]] = {i: [] for i in ids}
-        for row in session.scalars(
-            select(Span)
-            .where(Span.annotation_id.in_(ids))
-            .order_by(Span.start, Span.end, Span.label)  # type: ignore[attr-defined]
+        spans: dict[int, list[SpanValue]] = {row[0]: [] for row in partition}
+        for annotation_id, start, end, label, origin, sources in _span_rows(
+            connection, list(spans)
         ):
-            spans[row.annotation_id].append(to_value(row))
-        for annotation, article, name in partition:
+            if sources and isinstance(sources, str):
+                sources = json.loads(sources)
+            spans[annotation_id].append(
+                SpanValue(start, end, label, origins[origin], tuple(sources) if sources else ())
+            )
+        for (
+            annotation_id,
+            article_id,
+            kind,
+            status,
+            note,
+            updated_at,
+            text,
+            title,
+            source,
+            external_id,
+            meta,
+            name,
+        ) in partition:
             yield StoredAnnotation(
-                article_id=article.id,
-                text=article.text,
-                title=article.title,
-                source=article.source,
-                external_id=article.external_id,
-                meta=article.meta,
+                article_id=article_id,
+                text=text,
+                title=title,
+                source=source,
+                external_id=external_id,
+                meta=meta,
                 annotator=name,
-                kind=Kind(annotation.kind),
-                status=Status(annotation.status),
-                note=annotation.note,
-                updated_at=annotation.updated_at,
-                spans=tuple(spans[annotation.id]),
+                kind=kinds[kind],
+                status=statuses[status],
+                note=note,
+                updated_at=updated_at,
+                spans=tuple(spans[annotation_id]),
             )
