@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, String, bindparam, delete, insert, select, type_coerce
+from sqlalchemy import Connection, Select, String, bindparam, delete, insert, select, type_coerce
 from sqlmodel import Session
 
 from annotator.domain.spans import Kind, Origin, Status
@@ -200,21 +200,74 @@ def stored_annotations(
     and ``article_ids`` narrow the reading further. Spans are read a chunk of annotations
     at a time, so memory does not grow with the corpus.
     """
+    columns = (
+        Annotation.id,
+        Annotation.article_id,
+        Annotation.kind,
+        Annotation.status,
+        Annotation.note,
+        Annotation.updated_at,
+        Article.text,
+        Article.title,
+        Article.source,
+        Article.external_id,
+        Article.meta,
+        Annotator.name,
+    )
+    for query in _queries(columns, source, status, annotators, article_ids):
+        yield from _stream(session, query, chunk)
+
+
+@dataclass(frozen=True, slots=True)
+class AnnotationKeys:
+    """One annotation reduced to what measures over a whole corpus need: the article,
+    who, and each span as a (start, end, label) tuple."""
+
+    article_id: int
+    title: str
+    text: str
+    annotator: str
+    spans: list[tuple[int, int, str]]
+
+
+def annotation_keys(
+    session: Session,
+    *,
+    source: str = "all",
+    status: str = "done",
+    chunk: int = 500,
+    annotators: Collection[str] | None = None,
+    article_ids: Collection[int] | None = None,
+) -> Iterator[AnnotationKeys]:
+    """The same annotations as stored_annotations(), in the same order, in a light form.
+
+    For agreement over many thousands of articles: building a StoredAnnotation and a
+    domain Span per row cost more than all of SQLite's reading (measured: 30,000
+    annotations with 350,000 spans, 1.9 s against 0.9 s).
+    """
+    columns = (Annotation.id, Annotation.article_id, Article.title, Article.text, Annotator.name)
+    for query in _queries(columns, source, status, annotators, article_ids):
+        connection = session.connection()
+        result = connection.execute(query.execution_options(yield_per=chunk))
+        for partition in result.partitions():
+            spans: dict[int, list[tuple[int, int, str]]] = {row[0]: [] for row in partition}
+            for row in _span_rows(connection, list(spans)):
+                spans[row[0]].append(row[1:4])
+            for annotation_id, article_id, title, text, name in partition:
+                yield AnnotationKeys(article_id, title, text, name, spans[annotation_id])
+
+
+def _queries(
+    columns: tuple,
+    source: str,
+    status: str,
+    annotators: Collection[str] | None,
+    article_ids: Collection[int] | None,
+) -> Iterator[Select]:
+    """The annotation query, in article id slices when ids are given (one query per slice
+    keeps the number of bound parameters within SQLite's limit)."""
     query = (
-        select(
-            Annotation.id,
-            Annotation.article_id,
-            Annotation.kind,
-            Annotation.status,
-            Annotation.note,
-            Annotation.updated_at,
-            Article.text,
-            Article.title,
-            Article.source,
-            Article.external_id,
-            Article.meta,
-            Annotator.name,
-        )
+        select(*columns)
         .join(Article, Article.id == Annotation.article_id)
         .join(Annotator, Annotator.id == Annotation.annotator_id)
         .order_by(Annotation.article_id, Annotator.name, Annotation.kind)
@@ -229,14 +282,12 @@ def stored_annotations(
         query = query.where(Annotation.status == Status(status).value)
     if annotators is not None:
         query = query.where(Annotator.name.in_(sorted(annotators)))  # type: ignore[attr-defined]
-    if article_ids is not None:
-        ids = sorted(article_ids)
-        # One query per slice keeps the number of bound parameters within SQLite's limit.
-        for i in range(0, len(ids), ID_SLICE):
-            part = query.where(Annotation.article_id.in_(ids[i : i + ID_SLICE]))  # type: ignore[attr-defined]
-            yield from _stream(session, part, chunk)
+    if article_ids is None:
+        yield query
         return
-    yield from _stream(session, query, chunk)
+    ids = sorted(article_ids)
+    for i in range(0, len(ids), ID_SLICE):
+        yield query.where(Annotation.article_id.in_(ids[i : i + ID_SLICE]))  # type: ignore[attr-defined]
 
 
 # Columns, not ORM entities: building an ORM object per span cost ten times the reading
