@@ -383,3 +383,13 @@ def test_report_streams_documents_it_is_given():
     report = measure_agreement(stream())
     assert seen == [0, 1, 2] and report.documents == 3
     assert all(pair.f1 == 1.0 for pair in report.exact.pairs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(documents())
+def test_report_plain_tuples_measure_like_spans(docs):
+    as_tuples = {
+        i: DocAnnotations(d.text, {n: [s.key for s in spans] for n, spans in d.spans.items()})
+        for i, d in docs.items()
+    }
+    assert to_json(measure_agreement(as_tuples)) == to_json(measure_agreement(docs))

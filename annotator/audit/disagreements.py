@@ -96,12 +96,16 @@ def article_figures(
     relaxed_values = []
     counts = dict.fromkeys(DisagreementKind, 0)
     for comparison in comparisons.values():
-        a_total = sum(comparison.a_counts.values())
-        b_total = sum(comparison.b_counts.values())
-        exact_values.append(f1(sum(comparison.exact.values()), a_total, b_total))
-        relaxed_values.append(f1(sum(comparison.relaxed.values()), a_total, b_total))
-        for disagreement in comparison.disagreements:
-            counts[disagreement.kind] += 1
+        total = comparison.a_counts.total() + comparison.b_counts.total()
+        exact = comparison.exact.total()
+        exact_values.append(2 * exact / total if total else None)
+        if comparison.found:
+            relaxed = comparison.relaxed.total()
+            relaxed_values.append(2 * relaxed / total)
+            for kind, _, _ in comparison.found:
+                counts[kind] += 1
+        else:
+            relaxed_values.append(exact_values[-1])
     token_f1 = None
     if token_counts is not None:
         token_f1 = summarise(f1(*token_counts[pair]) for pair in comparisons)
@@ -129,7 +133,7 @@ def article_disagreements(doc_id: DocId, doc: DocAnnotations) -> ArticleDisagree
     first = keyed[doc.annotators[0]] if keyed else {}
     agreed = tuple(first[key] for key in sorted(common))  # as the first annotator has them
     disputed = {
-        name: tuple(sorted(span for key, span in spans.items() if key not in common))
+        name: tuple(spans[key] for key in sorted(key for key in spans if key not in common))
         for name, spans in sorted(keyed.items())
     }
     token_counts = TokenTally().add(doc.text, keyed, list(comparisons))

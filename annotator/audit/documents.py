@@ -13,10 +13,15 @@ DocId = Hashable
 
 @dataclass(frozen=True, slots=True)
 class DocAnnotations:
-    """One article: its text, an optional title, and each annotator's spans of it."""
+    """One article: its text, an optional title, and each annotator's spans of it.
+
+    A span is a domain Span or a plain (start, end, label) tuple: the measures need no
+    more, and a corpus read as tuples is read much faster. Disagreements hand back the
+    spans in the form they were given.
+    """
 
     text: str
-    spans: Mapping[str, Sequence[Span]]
+    spans: Mapping[str, Sequence[Span | tuple[int, int, str]]]
     title: str = field(default="")
 
     @property
@@ -50,12 +55,16 @@ def restrict(
         name: (
             tuple(spans)
             if keep_labels is None
-            else tuple(s for s in spans if s.label in keep_labels)
+            else tuple(s for s in spans if _label(s) in keep_labels)
         )
         for name, spans in doc.spans.items()
         if keep_people is None or name in keep_people
     }
     return DocAnnotations(text=doc.text, spans=spans, title=doc.title)
+
+
+def _label(span: Span | tuple[int, int, str]) -> str:
+    return span[2] if isinstance(span, tuple) else span.label
 
 
 def annotator_pairs(names: Iterable[str]) -> list[tuple[str, str]]:

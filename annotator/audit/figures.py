@@ -39,11 +39,13 @@ def f1(shared: int, a: int, b: int) -> float | None:
 def summarise(values: Iterable[float | None]) -> Summary:
     """Mean and population SD (as numpy.std) over the values that are not None."""
     defined = [v for v in values if v is not None]
-    if not defined:
+    n = len(defined)
+    if n == 0:
         return Summary(None, None, 0)
-    mean = math.fsum(defined) / len(defined)
-    variance = math.fsum((v - mean) ** 2 for v in defined) / len(defined)
-    return Summary(mean, math.sqrt(variance), len(defined))
+    if n == 1:
+        return Summary(defined[0], 0.0, 1)
+    mean = math.fsum(defined) / n
+    return Summary(mean, math.sqrt(math.fsum([(v - mean) ** 2 for v in defined]) / n), n)
 
 
 @dataclass(frozen=True, slots=True)

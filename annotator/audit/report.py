@@ -106,15 +106,17 @@ class AgreementTally:
         comparisons = compare_article(doc, keyed, counts)
         confusion = self.confusion
         kinds = self.kinds
+        # Span totals are the same for exact and relaxed F1: counted once, in `exact`.
         self.exact.add_group(counts)
-        self.relaxed.add_group(counts)
         for pair, comparison in comparisons.items():
             self.exact.add_shared(pair, comparison.exact)
             self.relaxed.add_shared(pair, comparison.relaxed)
-            for labels_pair, count in comparison.label_pairs():
-                confusion[labels_pair] = confusion.get(labels_pair, 0) + count
-            for disagreement in comparison.disagreements:
-                kinds[disagreement.kind] += 1
+            # Identical spans are the confusion table's diagonal, taken from `exact` at
+            # the end; only disagreements are counted here.
+            for kind, x, y in comparison.found:
+                kinds[kind] += 1
+                key = (None if x is None else x[2], None if y is None else y[2])
+                confusion[key] = confusion.get(key, 0) + 1
         token_counts = self.tokens.add(doc.text, keyed, list(comparisons))
         self.articles.append(article_figures(doc_id, doc, comparisons, token_counts))
         self.seen_people.update(keyed)
@@ -136,16 +138,25 @@ class AgreementTally:
         """The figures of everything counted so far."""
         label_list = tuple(self.labels if self.labels is not None else sorted(self.seen_labels))
         token_figures = self.tokens.figures()
+        relaxed = F1Tally(
+            shared=self.relaxed.shared,
+            groups=self.exact.groups,
+            group_documents=self.exact.group_documents,
+        )
+        confusion = Counter(self.confusion)
+        for shared in self.exact.shared.values():
+            for label, count in shared.items():
+                confusion[(label, label)] += count
         return AgreementReport(
             annotators=tuple(sorted(self.seen_people)),
             labels=label_list,
             documents=len(self.articles),
             exact=self.exact.figures(label_list),
-            relaxed=self.relaxed.figures(label_list),
+            relaxed=relaxed.figures(label_list),
             token_f1=self.tokens.f1_tally().figures(label_list),
             tokens=token_figures,
             kappa=summarise(k.kappa for k in token_figures.kappa),
-            confusion=_symmetric(self.confusion),
+            confusion=_symmetric(confusion),
             disagreements=dict(self.kinds),
             articles=tuple(self.articles),
             filters={"annotators": self.annotators, "labels": self.labels},

@@ -82,20 +82,22 @@ class TokenView:
 
 
 def token_view(text: str, keys: Iterable[SpanKey], cache: dict | None = None) -> TokenView:
-    """The TokenView of spans given as (start, end, label) over ``text``; ``cache`` shares
-    span -> tokens look-ups between the annotators of one article."""
+    """The TokenView of spans given as (start, end, label) over ``text`` (duplicates count
+    once); ``cache`` shares span -> tokens look-ups between the annotators of one article."""
     if cache is None:
         cache = {}
-    ordered = sorted(set(keys))
+    if not isinstance(keys, dict | set | frozenset):
+        keys = set(keys)
     labels: dict[int, str] = {}
-    for start, end, label in ordered:
-        covered = cache.get((start, end))
+    placed = 0
+    for key in keys:
+        covered = cache.get(key)
         if covered is None:
-            covered = cache[(start, end)] = span_tokens(text, start, end)
-        for token in covered:
-            if token in labels:
-                return _overlapping_view(text, ordered, cache)
-            labels[token] = label
+            covered = cache[key] = span_tokens(text, key[0], key[1])
+        placed += len(covered)
+        labels.update(zip(covered, repeat(key[2])))
+    if placed != len(labels):  # two spans share a token: priorities and bags are needed
+        return _overlapping_view(text, list(keys), cache)
     return TokenView(labels, None)
 
 
@@ -105,7 +107,7 @@ def _overlapping_view(text: str, keys: list[SpanKey], cache: dict) -> TokenView:
     labels: dict[int, str] = {}
     bag: Counter[tuple[str, int]] = Counter()
     for start, end, label in sorted(keys, key=lambda k: (k[0], -k[1], k[2])):
-        for token in cache.get((start, end)) or span_tokens(text, start, end):
+        for token in cache.get((start, end, label)) or span_tokens(text, start, end):
             labels.setdefault(token, label)
             bag[(label, token)] += 1
     return TokenView(labels, bag)
