@@ -124,3 +124,21 @@ def test_agreement_candidate_articles(store):
     with store.read() as session:
         assert agreement.candidate_articles(session) == [ids["a"]]
         assert agreement.candidate_articles(session, ["ana", "zed"]) == []
+
+
+def test_agreement_light_reading_matches_full_reading(brat_store):
+    store, _ = brat_store
+    from annotator.store.annotations import annotation_keys, stored_annotations
+
+    with store.read() as session:
+        full = [
+            (a.article_id, a.annotator, a.title, a.text, [s.key for s in a.spans])
+            for a in stored_annotations(session)
+        ]
+        light = [
+            (a.article_id, a.annotator, a.title, a.text, a.spans) for a in annotation_keys(session)
+        ]
+        assert light == full
+        heavy_docs = list(agreement.documents(session))
+        light_docs = list(agreement.documents(session, light=True))
+    assert to_json(measure_agreement(light_docs)) == to_json(measure_agreement(heavy_docs))
