@@ -102,9 +102,7 @@ def test_cli_agreement_table(brat_db):
     proc = run("agreement", "--db", str(brat_db))
     assert proc.returncode == 0, proc.stderr
     assert re.search(r"span F1, exact\s+│\s+0\.890\s+│\s+0\.053\s+│\s+6", proc.stdout)
-    assert re.search(
-        r"Lisa\s+│\s+Maria\s+│\s+7\s+│\s+404/404\s+│\s+382\s+│\s+0\.946", proc.stdout
-    )
+    assert re.search(r"Lisa\s+│\s+Maria\s+│\s+7\s+│\s+404/404\s+│\s+382\s+│\s+0\.946", proc.stdout)
 
 
 @pytest.mark.parametrize(
@@ -117,6 +115,8 @@ def test_cli_agreement_table(brat_db):
             "error: no article is finished (status done) by two or more annotators among ana: nothing to compare",
         ),
         (["--html", "x.html", "--scheme", "nope"], "error: no label scheme 'nope'"),
+        (["--html", "."], "error: .: is a folder; name a file to write"),
+        (["--html-articles", "0", "--html", "x.html"], "error: --html-articles must be at least 1"),
     ],
 )
 def test_cli_agreement_errors_are_one_line_and_write_nothing(small_db, tmp_path, args, message):

@@ -219,6 +219,9 @@ def agreement_command(
         raise InputError(f"unknown format {fmt!r} (choose table, json or csv)")
     if html_articles is not None and html_articles < 1:
         raise InputError("--html-articles must be at least 1")
+    for target in (out, html):
+        if target is not None and target.is_dir():
+            raise InputError("is a folder; name a file to write", path=target)
     from annotator.audit.report import CSV_HEADER, to_json, to_rows
     from annotator.services.agreement import measure
 
