@@ -4,12 +4,11 @@ disagreements drawn by displaCy once per annotator."""
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from annotator.audit.disagreements import ArticleDisagreements, rank
-from annotator.audit.figures import F1Figures, Summary
 from annotator.audit.report import CONVENTIONS, AgreementReport
 from annotator.audit.spans import Disagreement
 from annotator.domain.scheme import LabelScheme
@@ -114,16 +113,13 @@ def _pair_rows(report: AgreementReport) -> list[list[object]]:
 
 
 def _label_rows(report: AgreementReport) -> list[list[object]]:
-    def cell(figures: F1Figures, label: str) -> Summary:
-        return figures.labels[label]
-
     return [
         [
             label,
-            _n(cell(report.exact, label).mean),
-            _n(cell(report.exact, label).sd),
-            _n(cell(report.relaxed, label).mean),
-            _n(cell(report.token_f1, label).mean),
+            _n(report.exact.labels[label].mean),
+            _n(report.exact.labels[label].sd),
+            _n(report.relaxed.labels[label].mean),
+            _n(report.token_f1.labels[label].mean),
         ]
         for label in report.labels
     ]
@@ -178,24 +174,24 @@ def _article(item: ArticleDisagreements, figures_line: str, colours: Mapping[str
     return "".join(out)
 
 
-def render_html(
+def html_parts(
     report: AgreementReport,
-    articles: Sequence[ArticleDisagreements],
+    articles: Iterable[ArticleDisagreements],
     *,
+    shown: int,
+    labels: Iterable[str] = (),
     scheme: LabelScheme | None = None,
     source: str = "",
     omitted: int = 0,
-) -> str:
-    """The whole report as an HTML page (no external resources). ``omitted``: articles
-    with disagreements that were left out (a limit was set)."""
-    labels = set(report.labels)
-    for item in articles:
-        for spans in item.document.spans.values():
-            labels.update(s.label for s in spans)
-    colours = label_colours(labels, scheme)
+) -> Iterator[str]:
+    """The page piece by piece, so that a report on many articles is written as it is
+    made rather than held in memory. ``shown``: how many ``articles`` there are;
+    ``omitted``: articles with disagreements left out by a limit; ``labels``: labels the
+    articles may use besides ``report.labels``."""
+    colours = label_colours({*report.labels, *labels}, scheme)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     filters = report.filters or {}
-    parts = [
+    yield from (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>Agreement report{_e(' · ' + source) if source else ''}</title>",
@@ -247,7 +243,7 @@ def render_html(
         "<h2>Conventions</h2><ul>",
         *(f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in CONVENTIONS.items()),
         "</ul>",
-        f"<h2>Articles with disagreements, worst first ({len(articles)}"
+        f"<h2>Articles with disagreements, worst first ({shown}"
         + (f" shown, {omitted} more not shown" if omitted else "")
         + ")</h2>",
         '<p class="small">Each article is drawn once per annotator. Label colours: '
@@ -257,7 +253,7 @@ def render_html(
             for label in sorted(colours)
         )
         + "</p>",
-    ]
+    )
     for item in articles:
         f = item.figures
         line = (
@@ -265,24 +261,37 @@ def render_html(
             f"(SD {_n(f.f1.sd)}) · relaxed F1 {_n(f.relaxed.mean)} · review score "
             f"{f.score:.3f} · " + ", ".join(f"{k.description}: {n}" for k, n in f.counts.items())
         )
-        parts.append(_article(item, line, colours))
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
+        yield _article(item, line, colours)
+    yield "</body></html>\n"
 
 
-def write_html(
-    path: Path,
+def render_html(
     report: AgreementReport,
     articles: Sequence[ArticleDisagreements],
     *,
     scheme: LabelScheme | None = None,
     source: str = "",
     omitted: int = 0,
-) -> None:
-    """Write the report to ``path`` atomically (a failure leaves no half-written file)."""
-    page = render_html(report, articles, scheme=scheme, source=source, omitted=omitted)
-    with atomic_output(path) as handle:
-        handle.write(page)
+) -> str:
+    """The whole report as one HTML page (no external resources)."""
+    labels = {
+        _label(s) for item in articles for spans in item.document.spans.values() for s in spans
+    }
+    return "\n".join(
+        html_parts(
+            report,
+            articles,
+            shown=len(articles),
+            labels=labels,
+            scheme=scheme,
+            source=source,
+            omitted=omitted,
+        )
+    )
+
+
+# Articles read from the store and drawn per round, so memory stays bounded.
+ARTICLES_PER_READ = 200
 
 
 def write_report(
@@ -294,19 +303,40 @@ def write_report(
     limit: int | None = None,
     source: str = "",
 ) -> int:
-    """Write the HTML report of a measured ``agreement``: its tables and its articles with
-    disagreements (worst first, at most ``limit``), read again from ``store``. Returns how
-    many articles it shows."""
+    """Write the HTML report of a measured ``agreement`` to ``path`` atomically: its
+    tables and its articles with disagreements (worst first, at most ``limit``), read
+    again from ``store`` a few at a time. Returns how many articles it draws."""
     report = agreement.report
     ranked = rank(report.articles)
-    chosen = ranked if limit is None else ranked[:limit]
-    articles = review(
-        store,
-        annotators=report.filters.get("annotators"),
-        labels=report.filters.get("labels"),
-        article_ids=[f.doc_id for f in chosen],  # type: ignore[misc]
-    )
-    write_html(
-        path, report, articles, scheme=scheme, source=source, omitted=len(ranked) - len(chosen)
-    )
-    return len(articles)
+    chosen = [f.doc_id for f in (ranked if limit is None else ranked[:limit])]
+
+    def articles() -> Iterator[ArticleDisagreements]:
+        for i in range(0, len(chosen), ARTICLES_PER_READ):
+            part = chosen[i : i + ARTICLES_PER_READ]
+            found = {
+                item.figures.doc_id: item
+                for item in review(
+                    store,
+                    annotators=report.filters.get("annotators"),
+                    labels=report.filters.get("labels"),
+                    article_ids=part,  # type: ignore[arg-type]
+                )
+            }
+            yield from (found[doc_id] for doc_id in part if doc_id in found)
+
+    with atomic_output(path) as handle:
+        for piece in html_parts(
+            report,
+            articles(),
+            shown=len(chosen),
+            scheme=scheme,
+            source=source,
+            omitted=len(ranked) - len(chosen),
+        ):
+            handle.write(piece)
+            handle.write("\n")
+    return len(chosen)
+
+
+def _label(span: object) -> str:
+    return span[2] if isinstance(span, tuple) else span.label  # type: ignore[attr-defined,index]
