@@ -82,6 +82,8 @@ def unique_spans(spans: Iterable[SpanLike]) -> dict[SpanKey, Any]:
     """The spans keyed by (start, end, label), duplicates dropped."""
     spans = list(spans)
     if spans and isinstance(spans[0], tuple):
+        if len(spans[0]) == 3:  # already keys
+            return dict(zip(spans, spans, strict=True))
         return {span[:3]: span for span in spans}
     return dict(zip(map(_KEY, spans), spans, strict=True))
 

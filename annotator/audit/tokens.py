@@ -16,7 +16,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import repeat
-from operator import eq
+from operator import eq, itemgetter
 
 from annotator.audit.figures import F1Tally
 from annotator.domain.spans import Span
@@ -242,18 +242,47 @@ class TokenTally:
     ) -> dict[tuple[str, str], tuple[int, int, int]]:
         """Add one article, each annotator's spans given as (start, end, label); returns
         each pair's token F1 counts (shared, a, b) in it."""
-        cache: dict = {}
         names = tuple(sorted(keys))
+        units = _units_by_extent(text, names, keys)
+        if units is None:  # one annotator's spans share a token
+            return self._add_by_token(text, names, keys, pairs)
+        tally = self.units.setdefault(names, Counter())
+        for unit, count in units.items():
+            tally[unit] += count
+        index = {name: i for i, name in enumerate(names)}
+        counts: dict[tuple[str, str], tuple[int, int, int]] = {}
+        for pair in pairs:
+            self.documents[pair] += 1
+            i, j = index[pair[0]], index[pair[1]]
+            shared = a = b = 0
+            for unit, count in units.items():
+                x, y = unit[i], unit[j]
+                if x != OUTSIDE:
+                    a += count
+                    if x == y:
+                        shared += count
+                if y != OUTSIDE:
+                    b += count
+            counts[pair] = (shared, a, b)
+        return counts
+
+    def _add_by_token(
+        self,
+        text: str,
+        names: tuple[str, ...],
+        keys: Mapping[str, Iterable[SpanKey]],
+        pairs: Sequence[tuple[str, str]],
+    ) -> dict[tuple[str, str], tuple[int, int, int]]:
+        # Token by token, with each annotator's TokenView: needed when one annotator's
+        # spans share tokens (the label priority and the (label, token) bags).
+        cache: dict = {}
         views = {name: token_view(text, keys[name], cache) for name in names}
         covered: set[int] = set()
         for view in views.values():
             covered.update(view.labels)
         order = list(covered)
         columns = [map(views[name].labels.get, order, repeat(OUTSIDE)) for name in names]
-        plain = True
-        for view in views.values():
-            if view.bag is not None:
-                plain = False
+        plain = all(view.bag is None for view in views.values())
         tally = (self.units if plain else self.bag_units).setdefault(names, Counter())
         tally.update(zip(*columns, strict=True))
         outside = count_tokens(text) - len(covered)
@@ -335,6 +364,74 @@ class TokenTally:
             tally.add(pair, shared, a, b, documents=self.documents[pair])
         tally.merge(self.bag_f1)
         return tally
+
+
+def _units_by_extent(
+    text: str, names: tuple[str, ...], keys: Mapping[str, Iterable[SpanKey]]
+) -> dict[tuple[str, ...], int] | None:
+    """How many tokens of the article got each combination of labels (one per annotator,
+    in ``names`` order), or None when one annotator's spans share a token.
+
+    Works span extent by span extent: where the annotators' spans do not cut across one
+    another (the common case), all tokens of an extent share one combination, so nothing
+    is done per token. Only a cluster of extents whose tokens overlap (a boundary
+    disagreement) is resolved token by token.
+    """
+    m = len(names)
+    rows: dict[tuple[int, int], list[str]] = {}
+    for i, name in enumerate(names):
+        for start, end, label in keys[name]:
+            row = rows.get((start, end))
+            if row is None:
+                row = rows[(start, end)] = [OUTSIDE] * m
+            elif row[i] != OUTSIDE:
+                return None  # two labels on one extent
+            row[i] = label
+    extents = []
+    for (start, end), row in rows.items():
+        covered = span_tokens(text, start, end)
+        if covered:
+            extents.append((covered[0], covered[-1], covered, row))
+    extents.sort(key=_FIRST_TWO)
+    units: dict[tuple[str, ...], int] = {}
+    placed = 0
+    i = 0
+    while i < len(extents):
+        first, last, covered, row = extents[i]
+        j = i + 1
+        while j < len(extents) and extents[j][0] <= last:
+            last = max(last, extents[j][1])
+            j += 1
+        if j == i + 1:
+            unit = tuple(row)
+            units[unit] = units.get(unit, 0) + len(covered)
+            placed += len(covered)
+        else:
+            by_token: dict[int, list[str]] = {}
+            for _, _, cluster_tokens, cluster_row in extents[i:j]:
+                for token in cluster_tokens:
+                    labels = by_token.get(token)
+                    if labels is None:
+                        by_token[token] = list(cluster_row)
+                        continue
+                    for k, label in enumerate(cluster_row):
+                        if label != OUTSIDE:
+                            if labels[k] != OUTSIDE:
+                                return None  # one annotator labels this token twice
+                            labels[k] = label
+            for labels in by_token.values():
+                unit = tuple(labels)
+                units[unit] = units.get(unit, 0) + 1
+            placed += len(by_token)
+        i = j
+    outside = count_tokens(text) - placed
+    if outside:
+        unit = (OUTSIDE,) * m
+        units[unit] = units.get(unit, 0) + outside
+    return units
+
+
+_FIRST_TWO = itemgetter(0, 1)
 
 
 def _per_label(bag: Counter[tuple[str, int]]) -> Counter[str]:
