@@ -185,7 +185,24 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "agreement.db"
-        spans = build(db, args.articles, args.annotators)
+        # Built in a child of its own: Linux keeps a process's peak RSS across fork and
+        # exec, so children started by a parent that held the generated data would
+        # report the parent's peak instead of their own.
+        proc = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--build",
+                str(db),
+                str(args.articles),
+                str(args.annotators),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode != 0:
+            raise SystemExit(proc.stderr)
+        spans = int(proc.stdout)
         size_mb = db.stat().st_size / 1e6
         runs: dict[str, list[tuple[float, float, float]]] = {"ours": [], "read": [], "f1": []}
         for _ in range(args.repeat):
@@ -212,4 +229,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--build"]:
+        print(build(Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])))
+    else:
+        main()

@@ -181,3 +181,14 @@ def test_tokens_alpha_matches_krippendorff_and_nltk_with_missing_values(rows):
         ]
     )
     assert ours == pytest.approx(task.alpha(), abs=1e-9)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts, st.integers(0, 60), st.integers(0, 60))
+def test_tokens_token_range_matches_the_token_list(text, start, length):
+    from annotator.audit.tokens import _token_range
+
+    end = min(start + length, len(text))
+    start = min(start, end)
+    found = span_tokens(text, start, end)
+    assert _token_range(text, start, end) == ((found[0], found[-1], len(found)) if found else None)

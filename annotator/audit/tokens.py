@@ -389,27 +389,27 @@ def _units_by_extent(
             row[i] = label
     extents = []
     for (start, end), row in rows.items():
-        covered = span_tokens(text, start, end)
-        if covered:
-            extents.append((covered[0], covered[-1], covered, row))
+        found = _token_range(text, start, end)
+        if found is not None:
+            extents.append((*found, row, start, end))
     extents.sort(key=_FIRST_TWO)
     units: dict[tuple[str, ...], int] = {}
     placed = 0
     i = 0
     while i < len(extents):
-        first, last, covered, row = extents[i]
+        first, last, count, row, _, _ = extents[i]
         j = i + 1
         while j < len(extents) and extents[j][0] <= last:
             last = max(last, extents[j][1])
             j += 1
         if j == i + 1:
             unit = tuple(row)
-            units[unit] = units.get(unit, 0) + len(covered)
-            placed += len(covered)
+            units[unit] = units.get(unit, 0) + count
+            placed += count
         else:
             by_token: dict[int, list[str]] = {}
-            for _, _, cluster_tokens, cluster_row in extents[i:j]:
-                for token in cluster_tokens:
+            for _, _, _, cluster_row, start, end in extents[i:j]:
+                for token in span_tokens(text, start, end):
                     labels = by_token.get(token)
                     if labels is None:
                         by_token[token] = list(cluster_row)
@@ -429,6 +429,23 @@ def _units_by_extent(
         unit = (OUTSIDE,) * m
         units[unit] = units.get(unit, 0) + outside
     return units
+
+
+def _token_range(text: str, start: int, end: int) -> tuple[int, int, int] | None:
+    """(start of the first token, start of the last token, number of tokens) of the
+    tokens overlapping ``[start, end)``, or None when there are none; string methods
+    only, no token list."""
+    begin = max(0, min(start, len(text)))
+    if begin < len(text) and not text[begin].isspace():
+        while begin > 0 and not text[begin - 1].isspace():
+            begin -= 1
+    segment = text[begin:end]
+    pieces = segment.split()
+    if not pieces:
+        return None
+    first = begin + len(segment) - len(segment.lstrip())
+    last = begin + len(segment.rstrip()) - len(pieces[-1])
+    return first, last, len(pieces)
 
 
 _FIRST_TWO = itemgetter(0, 1)
