@@ -168,6 +168,7 @@ def test_cli_agreement_html_report_escapes_article_text(small_db, tmp_path):
     assert "http://" not in html and "https://" not in html  # self-contained
 
 
+@pytest.mark.slow
 def test_cli_agreement_html_renders_in_headless_chromium(small_db, tmp_path):
     import shutil
 
