@@ -9,7 +9,7 @@ and sorts in C; spans come back as the objects the caller gave (domain Spans, or
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from operator import attrgetter, itemgetter
@@ -125,15 +125,6 @@ class PairComparison:
             )
             for kind, x, y in self.found
         )
-
-    def label_pairs(self) -> Iterator[tuple[tuple[str | None, str | None], int]]:
-        """((label by a, label by b), count) over the aligned pairs of spans, None where a
-        side has no span: identical spans, then the disagreements (same extent with
-        another label, overlapping spans, spans alone)."""
-        for label, count in self.exact.items():
-            yield (label, label), count
-        for _, x, y in self.found:
-            yield (None if x is None else x[2], None if y is None else y[2]), 1
 
 
 def compare_spans(
