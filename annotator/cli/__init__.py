@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from annotator.cli import annotate, demo, importing, schemes, stats  # noqa: F401  (each module registers its command)
+from annotator.cli import (  # noqa: F401  (each module registers its command)
+    agreement,
+    annotate,
+    assign,
+    demo,
+    importing,
+    schemes,
+    stats,
+)
 from annotator.cli.app import app
 
 

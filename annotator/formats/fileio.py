@@ -60,6 +60,15 @@ def iter_lines(path: Path) -> Iterator[tuple[int, str | InputError]]:
                 yield number, exc
 
 
+def _mode_for(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 @contextmanager
 def atomic_output(path: Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
     """Write ``path`` through a temporary file in the same folder, renamed into place only
@@ -69,6 +78,9 @@ def atomic_output(path: Path, mode: str = "w", encoding: str | None = "utf-8") -
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
     try:
+        # mkstemp makes the file private (0600); the result should have the permissions
+        # of the file it replaces, or those a new file gets (0666 less the umask).
+        os.chmod(fd, _mode_for(path))
         with os.fdopen(fd, mode, encoding=encoding if "b" not in mode else None) as handle:
             yield handle
             handle.flush()

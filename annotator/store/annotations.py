@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import json
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Connection, Select, String, bindparam, delete, insert, select, type_coerce
 from sqlmodel import Session
 
 from annotator.domain.spans import Kind, Origin, Status
@@ -16,6 +17,7 @@ from annotator.store.models import Annotation, Annotator, Article, Event, Span, 
 from annotator.store.queue import ensure_annotator, set_queue_open
 
 SPAN = Span.__table__  # type: ignore[attr-defined]
+ID_SLICE = 500
 
 
 def get_annotation(
@@ -188,15 +190,84 @@ def stored_annotations(
     source: str = "all",
     status: str = "done",
     chunk: int = 500,
+    annotators: Collection[str] | None = None,
+    article_ids: Collection[int] | None = None,
 ) -> Iterator[StoredAnnotation]:
     """Annotations in a stable order (article id, then annotator name), streamed.
 
     ``source``: "gold" (adjudicated), "all" (every annotator's own annotations) or one
-    annotator's name. ``status``: "done", "all", or another status name. Spans are read a
-    chunk of annotations at a time, so memory does not grow with the corpus.
+    annotator's name. ``status``: "done", "all", or another status name. ``annotators``
+    and ``article_ids`` narrow the reading further. Spans are read a chunk of annotations
+    at a time, so memory does not grow with the corpus.
     """
+    columns = (
+        Annotation.id,
+        Annotation.article_id,
+        Annotation.kind,
+        Annotation.status,
+        Annotation.note,
+        Annotation.updated_at,
+        Article.text,
+        Article.title,
+        Article.source,
+        Article.external_id,
+        Article.meta,
+        Annotator.name,
+    )
+    for query in _queries(columns, source, status, annotators, article_ids):
+        yield from _stream(session, query, chunk)
+
+
+@dataclass(frozen=True, slots=True)
+class AnnotationKeys:
+    """One annotation reduced to what measures over a whole corpus need: the article,
+    who, and each span as a (start, end, label) tuple."""
+
+    article_id: int
+    title: str
+    text: str
+    annotator: str
+    spans: list[tuple[int, int, str]]
+
+
+def annotation_keys(
+    session: Session,
+    *,
+    source: str = "all",
+    status: str = "done",
+    chunk: int = 500,
+    annotators: Collection[str] | None = None,
+    article_ids: Collection[int] | None = None,
+) -> Iterator[AnnotationKeys]:
+    """The same annotations as stored_annotations(), in the same order, in a light form.
+
+    For agreement over many thousands of articles: building a StoredAnnotation and a
+    domain Span per row cost more than all of SQLite's reading (measured: 30,000
+    annotations with 350,000 spans, 1.9 s against 0.9 s).
+    """
+    columns = (Annotation.id, Annotation.article_id, Article.title, Article.text, Annotator.name)
+    for query in _queries(columns, source, status, annotators, article_ids):
+        connection = session.connection()
+        result = connection.execute(query.execution_options(yield_per=chunk))
+        for partition in result.partitions():
+            spans: dict[int, list[tuple[int, int, str]]] = {row[0]: [] for row in partition}
+            for row in _span_rows(connection, list(spans), _SPAN_KEYS_OF):
+                spans[row[0]].append(row[1:])
+            for annotation_id, article_id, title, text, name in partition:
+                yield AnnotationKeys(article_id, title, text, name, spans[annotation_id])
+
+
+def _queries(
+    columns: tuple,
+    source: str,
+    status: str,
+    annotators: Collection[str] | None,
+    article_ids: Collection[int] | None,
+) -> Iterator[Select]:
+    """The annotation query, in article id slices when ids are given (one query per slice
+    keeps the number of bound parameters within SQLite's limit)."""
     query = (
-        select(Annotation, Article, Annotator.name)
+        select(*columns)
         .join(Article, Article.id == Annotation.article_id)
         .join(Annotator, Annotator.id == Annotation.annotator_id)
         .order_by(Annotation.article_id, Annotator.name, Annotation.kind)
@@ -209,28 +280,107 @@ def stored_annotations(
             query = query.where(Annotator.name == source)
     if status != "all":
         query = query.where(Annotation.status == Status(status).value)
-    result = session.execute(query.execution_options(yield_per=chunk))
+    if annotators is not None:
+        query = query.where(Annotator.name.in_(sorted(annotators)))  # type: ignore[attr-defined]
+    if article_ids is None:
+        yield query
+        return
+    ids = sorted(article_ids)
+    for i in range(0, len(ids), ID_SLICE):
+        yield query.where(Annotation.article_id.in_(ids[i : i + ID_SLICE]))  # type: ignore[attr-defined]
+
+
+# Columns, not ORM entities: building an ORM object per span cost ten times the reading
+# (measured: 14 s against 1.3 s for 30,000 annotations with 350,000 spans).
+_SPANS_OF = (
+    select(
+        Span.annotation_id,
+        Span.start,
+        Span.end,
+        Span.label,
+        Span.origin,
+        type_coerce(Span.sources, String),  # JSON text, parsed only where not null
+    )
+    .where(Span.annotation_id.in_(bindparam("ids", expanding=True)))  # type: ignore[attr-defined]
+    .order_by(Span.annotation_id, Span.start, Span.end, Span.label)
+)
+_SPAN_KEYS_OF = (
+    select(Span.annotation_id, Span.start, Span.end, Span.label)
+    .where(Span.annotation_id.in_(bindparam("ids", expanding=True)))  # type: ignore[attr-defined]
+    .order_by(Span.annotation_id, Span.start, Span.end, Span.label)
+)
+_span_sql: dict[tuple[int, str, int], tuple[str, list[str] | None]] = {}
+
+
+def _span_rows(
+    connection: Connection, ids: list[int], statement: Select = _SPANS_OF
+) -> list[tuple]:
+    """The span rows of these annotations as plain driver tuples.
+
+    The statement is Core's (compiled once per dialect and number of ids); the rows come
+    straight from the driver's cursor: SQLAlchemy's per-row result processing took as
+    long as SQLite's reading (measured: 1.1 s against 0.6 s for 350,000 spans).
+    """
+    dialect = connection.dialect
+    key = (id(statement), dialect.name, len(ids))
+    if key not in _span_sql:
+        compiled = statement.params(ids=list(range(len(ids)))).compile(
+            dialect=dialect, compile_kwargs={"render_postcompile": True}
+        )
+        # The ids are the statement's only parameters, in order.
+        names = list(compiled.positiontup) if compiled.positional else list(compiled.params)  # type: ignore[arg-type]
+        _span_sql[key] = (str(compiled), None if compiled.positional else names)
+    sql, names = _span_sql[key]
+    params = tuple(ids) if names is None else dict(zip(names, ids, strict=True))
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def _stream(session: Session, query, chunk: int) -> Iterator[StoredAnnotation]:
+    connection = session.connection()
+    result = connection.execute(query.execution_options(yield_per=chunk))
+    origins = {origin.value: origin for origin in Origin}
+    kinds = {kind.value: kind for kind in Kind}
+    statuses = {status.value: status for status in Status}
     for partition in result.partitions():
-        ids = [annotation.id for annotation, _, _ in partition]
-        spans: dict[int, list[SpanValue]] = {i: [] for i in ids}
-        for row in session.scalars(
-            select(Span)
-            .where(Span.annotation_id.in_(ids))
-            .order_by(Span.start, Span.end, Span.label)  # type: ignore[attr-defined]
+        spans: dict[int, list[SpanValue]] = {row[0]: [] for row in partition}
+        for annotation_id, start, end, label, origin, sources in _span_rows(
+            connection, list(spans)
         ):
-            spans[row.annotation_id].append(to_value(row))
-        for annotation, article, name in partition:
+            if sources and isinstance(sources, str):
+                sources = json.loads(sources)
+            spans[annotation_id].append(
+                SpanValue(start, end, label, origins[origin], tuple(sources) if sources else ())
+            )
+        for (
+            annotation_id,
+            article_id,
+            kind,
+            status,
+            note,
+            updated_at,
+            text,
+            title,
+            source,
+            external_id,
+            meta,
+            name,
+        ) in partition:
             yield StoredAnnotation(
-                article_id=article.id,
-                text=article.text,
-                title=article.title,
-                source=article.source,
-                external_id=article.external_id,
-                meta=article.meta,
+                article_id=article_id,
+                text=text,
+                title=title,
+                source=source,
+                external_id=external_id,
+                meta=meta,
                 annotator=name,
-                kind=Kind(annotation.kind),
-                status=Status(annotation.status),
-                note=annotation.note,
-                updated_at=annotation.updated_at,
-                spans=tuple(spans[annotation.id]),
+                kind=kinds[kind],
+                status=statuses[status],
+                note=note,
+                updated_at=updated_at,
+                spans=tuple(spans[annotation_id]),
             )

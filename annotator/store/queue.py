@@ -51,12 +51,13 @@ def ensure_annotator(session: Session, name: str) -> Annotator:
     return annotator
 
 
-def _insert_ignore(session: Session):
+def insert_queue_items(session: Session) -> Any:
+    """An INSERT into the queue that skips items already there (for this dialect); add
+    ``.from_select(...)`` or execute it with a list of rows."""
     table = QueueItem.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    return insert.on_conflict_do_nothing()
 
 
 def refill_open_queue(session: Session, annotator: Annotator, batch: int | None = None) -> int:
@@ -87,10 +88,8 @@ def refill_open_queue(session: Session, annotator: Annotator, batch: int | None 
     source = select(literal(annotator.id), Article.id, Article.id, ~finished).where(
         Article.id.in_(ids)  # type: ignore[union-attr]
     )
-    stmt = (
-        _insert_ignore(session)
-        .from_select(["annotator_id", "article_id", "position", "open"], source)
-        .on_conflict_do_nothing()
+    stmt = insert_queue_items(session).from_select(
+        ["annotator_id", "article_id", "position", "open"], source
     )
     session.execute(stmt)
     annotator.synced_upto = ids[-1]

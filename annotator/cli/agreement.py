@@ -1,0 +1,276 @@
+"""`annotator agreement`: how far annotators agree, as tables, JSON, CSV or an HTML report."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from annotator.cli.app import DbOption, app, open_db, reports_errors
+from annotator.domain.errors import InputError
+
+if TYPE_CHECKING:
+    from annotator.audit.report import AgreementReport
+
+FORMATS = ("table", "json", "csv")
+WORST_SHOWN = 10
+
+
+def _n(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def tables(report: AgreementReport) -> list[Table | Text]:
+    """The report as Rich renderables (every cell a Text: names and labels are data)."""
+    from annotator.audit.disagreements import rank
+
+    out: list[Table | Text] = []
+    filters = report.filters or {}
+    header = (
+        f"{report.documents} articles finished by two or more of {len(report.annotators)} "
+        f"annotators ({', '.join(report.annotators)}); labels: {', '.join(report.labels) or '-'}"
+    )
+    if filters.get("annotators") or filters.get("labels"):
+        header += " (filtered)"
+    out.append(Text(header))
+
+    summary = Table(title="Agreement")
+    for column in ("measure", "mean", "SD", "n"):
+        summary.add_column(column, justify="left" if column == "measure" else "right")
+    for name, figure in (
+        ("span F1, exact", report.exact.overall),
+        ("span F1, relaxed", report.relaxed.overall),
+        ("token F1", report.token_f1.overall),
+        ("token kappa (Cohen)", report.kappa),
+    ):
+        summary.add_row(Text(name), _n(figure.mean), _n(figure.sd), str(figure.n))
+    summary.add_row(
+        Text("token alpha (Krippendorff)"), _n(report.tokens.alpha), "", str(report.tokens.units)
+    )
+    out.append(summary)
+
+    pairs = Table(title="Annotator pairs (F1: exact, relaxed, token)")
+    for column in ("a", "b", "articles", "spans", "same"):
+        pairs.add_column(column, justify="left" if column in "ab" else "right")
+    for column in ("exact", "relaxed", "token", "kappa"):
+        pairs.add_column(column, justify="right")
+    relaxed = {(p.a, p.b): p.f1 for p in report.relaxed.pairs}
+    token = {(p.a, p.b): p.f1 for p in report.token_f1.pairs}
+    kappa = {(k.a, k.b): k.kappa for k in report.tokens.kappa}
+    for p in report.exact.pairs:
+        key = (p.a, p.b)
+        pairs.add_row(
+            Text(p.a),
+            Text(p.b),
+            str(p.documents),
+            f"{p.a_spans}/{p.b_spans}",
+            str(p.shared),
+            _n(p.f1),
+            _n(relaxed.get(key)),
+            _n(token.get(key)),
+            _n(kappa.get(key)),
+        )
+    out.append(pairs)
+
+    labels = Table(title="Labels (mean and SD over pairs)")
+    for column in ("label", "exact F1", "SD", "relaxed F1", "token F1"):
+        labels.add_column(column, justify="left" if column == "label" else "right")
+    for label in report.labels:
+        exact = report.exact.labels[label]
+        labels.add_row(
+            Text(label),
+            _n(exact.mean),
+            _n(exact.sd),
+            _n(report.relaxed.labels[label].mean),
+            _n(report.token_f1.labels[label].mean),
+        )
+    out.append(labels)
+
+    kinds = Table(title="Disagreements (per annotator pair)")
+    kinds.add_column("kind")
+    kinds.add_column("count", justify="right")
+    for kind, count in report.disagreements.items():
+        kinds.add_row(Text(kind.description), str(count))
+    out.append(kinds)
+
+    names, cells = report.confusion_matrix()
+    shown = ["(none)" if n is None else n for n in names]
+    confusion = Table(title="Label confusion (aligned spans)")
+    confusion.add_column("")
+    for name in shown:
+        confusion.add_column(Text(name), justify="right")
+    for i, x in enumerate(names):
+        confusion.add_row(Text(shown[i]), *(str(cells.get((x, y), 0) or "") for y in names))
+    out.append(confusion)
+
+    ranked = rank(report.articles)
+    worst = Table(
+        title=f"Articles with disagreements, worst first ({min(len(ranked), WORST_SHOWN)} "
+        f"of {len(ranked)})",
+        caption="disagreements: same extent but another label, overlapping but another "
+        "extent, one side only",
+    )
+    for column in ("article", "title", "F1", "label", "extent", "alone", "score"):
+        worst.add_column(column, justify="left" if column == "title" else "right")
+    for figures in ranked[:WORST_SHOWN]:
+        counts = list(figures.counts.values())
+        worst.add_row(
+            Text(str(figures.doc_id)),
+            Text(figures.title[:60]),
+            _n(figures.f1.mean),
+            *(str(c) for c in counts),
+            f"{figures.score:.3f}",
+        )
+    out.append(worst)
+    out.append(
+        Text(
+            "- : undefined (no spans to compare, or a single label throughout); "
+            "see the conventions in --format json."
+        )
+    )
+    return out
+
+
+def _source(store) -> str:
+    """The database, named for the report: a file's name, or a URL without its password."""
+    url = store.engine.url
+    if url.drivername.startswith("sqlite") and url.database:
+        return Path(url.database).name
+    return url.render_as_string(hide_password=True)
+
+
+def _write(path: Path, content: str) -> None:
+    from annotator.formats.fileio import atomic_output
+
+    try:
+        with atomic_output(path) as handle:
+            handle.write(content)
+    except OSError as exc:
+        raise InputError(f"cannot write ({exc.strerror or exc})", path=path) from None
+
+
+@app.command("agreement")
+@reports_errors
+def agreement_command(
+    db: DbOption = "",
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", metavar="FORMAT", help="table, json or csv.")
+    ] = "table",
+    labels: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--label", "-l", metavar="LABEL", help="Only spans of this label (repeat for more)."
+        ),
+    ] = None,
+    annotators: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--annotator",
+            "-a",
+            metavar="NAME",
+            help="Only this annotator (repeat for more; articles need two of them).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", metavar="FILE", help="Write the output to FILE instead of stdout."
+        ),
+    ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            "--html",
+            metavar="PATH",
+            help="Also write a self-contained HTML report: the tables and every article "
+            "with disagreements, drawn per annotator with displaCy.",
+        ),
+    ] = None,
+    html_articles: Annotated[
+        int | None,
+        typer.Option(
+            "--html-articles",
+            metavar="N",
+            help="Draw at most N articles in the HTML report, worst first (default: all).",
+        ),
+    ] = None,
+    scheme: Annotated[
+        str | None,
+        typer.Option(
+            "--scheme",
+            metavar="NAME_OR_FILE",
+            help="Label scheme whose colours the HTML report uses (default: conflict).",
+        ),
+    ] = None,
+) -> None:
+    """Measure agreement over the articles finished (status done) by two or more
+    annotators: pairwise span F1 (exact and relaxed) per pair, label and article, with
+    mean and SD over pairs; token-level Cohen's kappa per pair and Krippendorff's alpha;
+    a label confusion table and the three kinds of disagreement. JSON and CSV are for
+    scripts and CI gates (schema in the README)."""
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r} (choose table, json or csv)")
+    if html_articles is not None and html_articles < 1:
+        raise InputError("--html-articles must be at least 1")
+    for target in (out, html):
+        if target is not None and target.is_dir():
+            raise InputError("is a folder; name a file to write", path=target)
+    from annotator.audit.report import CSV_HEADER, to_json, to_rows
+    from annotator.services.agreement import measure
+
+    colours = None
+    if html is not None:
+        from annotator.services.schemes import find_scheme
+
+        colours = find_scheme(scheme)  # a bad scheme fails before any work is done
+    store = open_db(db)
+    agreement = measure(store, annotators=annotators or None, labels=labels or None)
+    for warning in agreement.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    report = agreement.report
+    if fmt == "json":
+        content = json.dumps(to_json(report), indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(CSV_HEADER)
+        writer.writerows(to_rows(report))
+        content = buffer.getvalue()
+    else:
+        content = ""
+    if out is not None:
+        if fmt == "table":
+            buffer = io.StringIO()
+            console = Console(file=buffer, width=120, color_system=None, force_terminal=False)
+            for renderable in tables(report):
+                console.print(renderable)
+            content = buffer.getvalue()
+        _write(out, content)
+        typer.echo(f"wrote {fmt} to {out}", err=True)
+    elif fmt == "table":
+        console = Console()
+        for renderable in tables(report):
+            console.print(renderable)
+    else:
+        typer.echo(content, nl=False)
+    if html is not None:
+        from annotator.services.report import write_report
+
+        try:
+            shown = write_report(
+                store, html, agreement, scheme=colours, limit=html_articles, source=_source(store)
+            )
+        except OSError as exc:
+            raise InputError(f"cannot write ({exc.strerror or exc})", path=html) from None
+        typer.echo(
+            f"wrote HTML report to {html} ({shown} article{'s' if shown != 1 else ''} "
+            "with disagreements)",
+            err=True,
+        )

@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import pytest
+
+from annotator.audit.report import measure_agreement, to_json
+from annotator.domain.errors import InputError
+from annotator.domain.spans import Span, Status
+from annotator.domain.text import content_hash
+from annotator.services import agreement
+from annotator.store.annotations import save_annotation
+from annotator.store.models import Article
+from tests.conftest import dump
+from tests.test_audit_report import BRAT, load_brat_project, need
+
+
+def store_documents(store, docs) -> dict:
+    """Articles and every annotator's spans, saved as finished annotations; id map."""
+    ids = {}
+    with store.write() as session:
+        for name, doc in docs.items():
+            article = Article(content_hash=content_hash(doc.text), text=doc.text, title=name)
+            session.add(article)
+            session.flush()
+            ids[name] = article.id
+            for person, spans in doc.spans.items():
+                save_annotation(session, article_id=article.id, annotator=person, spans=spans)
+    return ids
+
+
+@pytest.fixture
+def brat_store(store):
+    docs = load_brat_project(need(BRAT / "example-project"))
+    store_documents(store, docs)
+    return store, docs
+
+
+def test_agreement_through_the_database_equals_the_pure_measures(brat_store):
+    store, docs = brat_store
+    result = agreement.measure(store, workers=1)
+    assert result.report.exact.overall.mean == pytest.approx(0.8903501, abs=1e-7)
+    pure = to_json(measure_agreement(docs))
+    stored = to_json(result.report)
+    for key in ("span_f1", "relaxed_f1", "token_f1", "token_kappa", "token_alpha", "confusion"):
+        assert stored[key] == pure[key], key
+    assert [a["title"] for a in stored["articles"]] == [a["id"] for a in pure["articles"]]
+
+
+def test_agreement_helper_process_gives_the_same_report(brat_store, db_path):
+    store, _ = brat_store
+    one = to_json(agreement.measure(store, workers=1).report)
+    two = to_json(agreement.measure(store, workers=2).report)
+    assert two == one
+
+
+def test_agreement_counts_only_finished_work(store):
+    small = load_small()
+    ids = store_documents(store, {"a": small})
+    with store.write() as session:  # cy started but has not finished
+        save_annotation(
+            session, article_id=ids["a"], annotator="cy", spans=[], status=Status.IN_PROGRESS
+        )
+    report = agreement.measure(store).report
+    assert report.annotators == ("ana", "ben")
+    assert report.exact.overall.mean == measure_agreement({"a": small}).exact.overall.mean
+
+
+def load_small():
+    from annotator.audit.documents import DocAnnotations
+
+    return DocAnnotations(
+        "Assad in Idlib",
+        {"ana": [Span(0, 5, "PER")], "ben": [Span(0, 5, "PER"), Span(9, 14, "LOC")]},
+    )
+
+
+def test_agreement_filters_and_warnings(store):
+    store_documents(store, {"a": load_small()})
+    result = agreement.measure(store, annotators=["ana", "ben"], labels=["PER", "WEAPON"])
+    assert result.report.exact.overall.mean == 1.0
+    assert result.warnings == ["label 'WEAPON' is not used in any compared article"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"annotators": ["ana", "zed"]}, "no annotator called 'zed' (annotators: ana, ben)"),
+        (
+            {"annotators": ["ana"]},
+            "no article is finished (status done) by two or more annotators among ana",
+        ),
+    ],
+)
+def test_agreement_bad_requests_are_one_line_errors(store, db_path, kwargs, message):
+    store_documents(store, {"a": load_small()})
+    before = dump(db_path)
+    with pytest.raises(InputError) as caught:
+        agreement.measure(store, **kwargs)
+    assert str(caught.value).startswith(message)
+    assert "\n" not in str(caught.value)
+    assert dump(db_path) == before
+
+
+def test_agreement_empty_database_is_an_error(store):
+    with pytest.raises(InputError, match="no article is finished"):
+        agreement.measure(store)
+
+
+def test_agreement_review_queue_from_the_store(brat_store):
+    store, docs = brat_store
+    queue = agreement.review(store)
+    assert [item.figures.title for item in queue][:2] == ["esp.train-doc-100", "esp.train-doc-896"]
+    assert all(item.document.text == docs[item.figures.title].text for item in queue)
+    only = agreement.review(store, article_ids=[queue[-1].figures.doc_id])
+    assert [item.figures.doc_id for item in only] == [queue[-1].figures.doc_id]
+
+
+def test_agreement_candidate_articles(store):
+    ids = store_documents(store, {"a": load_small()})
+    with store.write() as session:
+        article = Article(content_hash="solo", text="solo text", title="solo")
+        session.add(article)
+        session.flush()
+        save_annotation(session, article_id=article.id, annotator="ana", spans=[])
+    with store.read() as session:
+        assert agreement.candidate_articles(session) == [ids["a"]]
+        assert agreement.candidate_articles(session, ["ana", "zed"]) == []
+
+
+def test_agreement_light_reading_matches_full_reading(brat_store):
+    store, _ = brat_store
+    from annotator.store.annotations import annotation_keys, stored_annotations
+
+    with store.read() as session:
+        full = [
+            (a.article_id, a.annotator, a.title, a.text, [s.key for s in a.spans])
+            for a in stored_annotations(session)
+        ]
+        light = [
+            (a.article_id, a.annotator, a.title, a.text, a.spans) for a in annotation_keys(session)
+        ]
+        assert light == full
+        heavy_docs = list(agreement.documents(session))
+        light_docs = list(agreement.documents(session, light=True))
+    assert to_json(measure_agreement(light_docs)) == to_json(measure_agreement(heavy_docs))
