@@ -8,6 +8,7 @@ from annotator.cli import (  # noqa: F401  (each module registers its command)
     assign,
     demo,
     importing,
+    review,
     schemes,
     stats,
 )

@@ -270,6 +270,18 @@ class Editor:
             return Change()
         return self._commit(Change(removed=(span,), added=(replace(span, origin=Origin.ACCEPTED),)))
 
+    def take(self) -> Change:
+        """Review: take the current span as gold, rejecting the pending spans that overlap
+        it (the other sides of that disagreement)."""
+        span = self.current
+        if span is None:
+            raise EditRefused("no current span to take")
+        rivals = tuple(s for s in self.pending() if s.key != span.key and s.overlaps(span))
+        removed, added = rivals, ()
+        if span.origin is Origin.SUGGESTED:
+            removed, added = (span, *rivals), (replace(span, origin=Origin.ACCEPTED),)
+        return self._commit(Change(removed=removed, added=added))
+
     def confirm_all(self) -> Change:
         """Accept every pending suggestion."""
         return self._commit(self.finishing_change())

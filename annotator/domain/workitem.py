@@ -25,3 +25,6 @@ class LoadedArticle:
     # Token offsets cached by `annotator suggest` or a worker, or None (rough tokens meanwhile).
     tokens: list[tuple[int, int]] | None
     history: History = field(default_factory=History)
+    # Review only: each annotator's spans of this article, and a line about the article.
+    layers: dict[str, list[Span]] = field(default_factory=dict)
+    context: str = ""

@@ -39,7 +39,12 @@ SUGGEST_SETTING = "suggest"  # {"tokenizer_id": ..., ...} written by `annotator 
 
 
 class AnnotationSession:
-    """One annotator's session: load articles, store edits and statuses, count progress."""
+    """One annotator's session: load articles, store edits and statuses, count progress.
+
+    The review screen uses a subclass that works on the gold annotation instead."""
+
+    kind = Kind.ANNOTATION
+    always_seed = False  # seed even when the article has no machine suggestions
 
     def __init__(self, store: Store, annotator: str):
         self.store = store
@@ -68,15 +73,15 @@ class AnnotationSession:
             article = session.get(Article, article_id)
             if article is None:
                 raise InputError(f"article {article_id} does not exist")
-            annotation = ensure_annotation(session, article_id, self.annotator_id)
+            annotation = self._own_annotation(session, article_id)
             has_suggestions = self._has_suggestions(session, article_id)
-            if not annotation.seeded and has_suggestions:
+            if not annotation.seeded and (has_suggestions or self.always_seed):
                 self._seed(session, annotation)
             spans = spans_of(session, annotation.id)  # type: ignore[arg-type]
             tokens = self._tokens(session, article_id)
             events = session.execute(
                 select(Event.id, Event.action, Event.payload)
-                .where(Event.article_id == article_id, Event.annotator_id == self.annotator_id)
+                .where(Event.annotation_id == annotation.id)
                 .order_by(Event.id)
             ).all()
             self._versions[annotation.id] = annotation.version  # type: ignore[index]
@@ -94,6 +99,10 @@ class AnnotationSession:
                 tokens=tokens,
                 history=History.replay((e.id, e.action, e.payload) for e in events),
             )
+
+    def _own_annotation(self, session, article_id: int) -> Annotation:
+        """This session's annotation of the article, created if new."""
+        return ensure_annotation(session, article_id, self.annotator_id, self.kind)
 
     def _has_suggestions(self, session, article_id: int) -> bool:
         return (
@@ -171,11 +180,13 @@ class AnnotationSession:
         return change
 
     def apply(
-        self, annotation_id: int, change: Change, action: str = EDIT, of: int | None = None
+        self, article_id: int, change: Change, action: str = EDIT, of: int | None = None
     ) -> int:
-        """Store one edit (or an undo/redo of edit ``of``); returns the event id."""
+        """Store one edit (or an undo/redo of edit ``of``) of this session's annotation of
+        the article; returns the event id."""
         with self.store.write() as session:
-            annotation = self._locked(session, annotation_id)
+            annotation = self._locked(session, article_id)
+            annotation_id = annotation.id
             for span in change.removed:
                 result = session.execute(
                     delete(SpanRow).where(
@@ -195,6 +206,7 @@ class AnnotationSession:
                         end=span.end,
                         label=span.label,
                         origin=span.origin.value,
+                        sources=list(span.sources) or None,
                     )
                 )
             touch(annotation)
@@ -254,7 +266,7 @@ class AnnotationSession:
                     .select_from(Annotation)
                     .where(
                         Annotation.annotator_id == self.annotator_id,
-                        Annotation.kind == Kind.ANNOTATION.value,
+                        Annotation.kind == self.kind.value,
                         Annotation.status != Status.IN_PROGRESS.value,
                     )
                 )
@@ -277,7 +289,7 @@ class AnnotationSession:
         """The article before (step=-1) or after (step=1) this one in the annotator's
         history (the order they opened articles in), or None at either end."""
         with self.store.read() as session:
-            current = get_annotation(session, article_id, self.annotator_id)
+            current = get_annotation(session, article_id, self.annotator_id, self.kind)
             if current is None:
                 return None
             order = Annotation.id.desc() if step < 0 else Annotation.id.asc()  # type: ignore[union-attr]
@@ -286,7 +298,7 @@ class AnnotationSession:
                 select(Annotation.article_id)
                 .where(
                     Annotation.annotator_id == self.annotator_id,
-                    Annotation.kind == Kind.ANNOTATION.value,
+                    Annotation.kind == self.kind.value,
                     bound,
                 )
                 .order_by(order)
@@ -300,7 +312,7 @@ class AnnotationSession:
                 select(Annotation.article_id)
                 .where(
                     Annotation.annotator_id == self.annotator_id,
-                    Annotation.kind == Kind.ANNOTATION.value,
+                    Annotation.kind == self.kind.value,
                 )
                 .order_by(Annotation.id.desc())  # type: ignore[union-attr]
                 .limit(1)

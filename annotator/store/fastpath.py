@@ -130,12 +130,12 @@ def _read(conn: sqlite3.Connection, annotator: str) -> LoadedArticle | None:
         )
 
     history = History()
-    if annotator_id is not None:
+    if annotation is not None:
         history = History.replay(
             (event_id, action, json.loads(payload))
             for event_id, action, payload in conn.execute(
-                "SELECT id, action, payload FROM event WHERE article_id = ? AND annotator_id = ? ORDER BY id",
-                (article_id, annotator_id),
+                "SELECT id, action, payload FROM event WHERE annotation_id = ? ORDER BY id",
+                (annotation[0],),
             )
         )
     return LoadedArticle(

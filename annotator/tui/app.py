@@ -14,7 +14,7 @@ from annotator.tui.screens.annotate import AnnotateScreen
 
 
 class AnnotatorApp(App):
-    """Annotate articles as ``annotator`` in the database ``db``."""
+    """Annotate (or, with the review screen, adjudicate) articles in one database."""
 
     CSS_PATH = "app.tcss"
     TITLE = "annotator"
@@ -28,9 +28,11 @@ class AnnotatorApp(App):
         open_nlp: Callable | None = None,
         first: LoadedArticle | None = None,
         measure: bool = False,
+        screen: type[AnnotateScreen] = AnnotateScreen,
     ):
         super().__init__()
         self.scheme = scheme
+        self._screen_class = screen
         self._first = first
         self._open_session = open_session
         self._open_nlp = open_nlp
@@ -43,7 +45,7 @@ class AnnotatorApp(App):
 
     def on_mount(self) -> None:
         self.push_screen(
-            AnnotateScreen(self.scheme, self._open_session, self._open_nlp, self._first)
+            self._screen_class(self.scheme, self._open_session, self._open_nlp, self._first)
         )
 
     async def on_event(self, event: events.Event) -> None:

@@ -68,7 +68,10 @@ class Painter:
     def tag(self, span: Span) -> str:
         """The label tag drawn after a span (a "?" marks a suggestion). Joined by a middle
         dot, not a space, so that line wrapping never parts a span from its label."""
-        return f"·{span.label}{'?' if span.origin is Origin.SUGGESTED else ''}"
+        if span.origin is not Origin.SUGGESTED:
+            return f"·{span.label}"
+        # In review, a candidate names the annotators who proposed it.
+        return f"·{span.label}?{','.join(span.sources)}"
 
     def paragraph(
         self, shown: str, start: int, end: int, spans: list[Span], marks: Marks

@@ -287,3 +287,20 @@ async def test_tui_scheme_letter_hotkeys(project):
         await pilot.press("right", "right", "right", "right", "right")  # "Thursday"
         await pilot.press("t")  # TIME in the ontonotes scheme
         assert screen.editor.current.label == "TIME"
+
+
+async def test_tui_second_annotator_edits_are_stored(project):
+    """Annotation ids differ from article ids for anyone but the first annotator."""
+    async with running(project, annotator="ana") as (pilot, screen):
+        await pilot.press("a")
+        await settle(pilot, screen)
+    async with running(project, annotator="bob") as (pilot, screen):
+        assert screen.loaded.article_id == 1 and screen.loaded.annotation_id != 1
+        await pilot.press("delete", "tab", "2")
+        await settle(pilot, screen)
+        assert "another terminal" not in screen._message
+        await pilot.press("a")
+        await settle(pilot, screen)
+    keys = {s.key for s in stored(project, "bob")[1][1]}
+    assert (0, 5, "PERSON") not in keys and (21, 26, "ARMED_GROUP") in keys
+    assert stored(project, "bob")[1][0] == "done"

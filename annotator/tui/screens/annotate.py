@@ -21,7 +21,7 @@ from textual.style import Style
 from annotator.domain.editing import Change, Editor, EditRefused, fallback_tokens
 from annotator.domain.history import EDIT, REDO, UNDO, History
 from annotator.domain.scheme import RESERVED_KEYS, LabelScheme
-from annotator.domain.spans import Origin, Status
+from annotator.domain.spans import Origin, Span, Status
 from annotator.domain.text import visible
 from annotator.domain.workitem import LoadedArticle
 from annotator.tui.dbthread import DatabaseThread
@@ -84,6 +84,8 @@ class AnnotateScreen(Screen):
         Binding("question_mark", "help", "help"),
         Binding("q", "quit_screen", "quit"),
     ]
+
+    PROGRESS_WORD = "finished"
 
     KEYS_BAR = [
         ("tab", "next span"),
@@ -335,14 +337,21 @@ class AnnotateScreen(Screen):
         progress = "…" if self._total is None else f"{self._finished}/{self._total}"
         line = (
             f"#{self.loaded.article_id} · {self.loaded.source or 'no source'} · {status}"
-            f" · finished {progress} · {rate} this session"
+            f" · {self.PROGRESS_WORD} {progress} · {rate} this session"
         )
+        if self.loaded.context:
+            line += f" · {self.loaded.context}"
         top.update(plain(title, Style(bold=True)) + Content("\n") + plain(line, Style(dim=True)))
 
     def _update_info(self) -> None:
-        info = self.query_one(InfoBar)
+        self.query_one(InfoBar).update(Content("\n").join(self._info_lines()))
+
+    def _info_lines(self) -> list[Content]:
+        """What the bar under the article says (one line here; review adds one)."""
         editor = self.editor
         parts: list[Content] = []
+        if self._message:  # first: at 80 columns the end of the line is cut
+            parts.append(plain(f"{self._message} · ", Style(italic=True, bold=True)))
         if editor is not None:
             selection = editor.selection_chars()
             if selection is not None:
@@ -356,7 +365,7 @@ class AnnotateScreen(Screen):
                     plain(span.label, Style(bold=True, foreground=_colour(self.scheme, span.label)))
                 )
                 parts.append(
-                    plain(f" · {ORIGIN_WORDS[span.origin]} · span {index}/{len(editor.spans)}")
+                    plain(f" · {self.describe_origin(span)} · span {index}/{len(editor.spans)}")
                 )
             elif editor.tokens:
                 start, end = editor.cursor_chars() or (0, 0)
@@ -365,9 +374,11 @@ class AnnotateScreen(Screen):
                         f"cursor on “{_short(editor.text[start:end])}” · {len(editor.spans)} spans"
                     )
                 )
-        if self._message:
-            parts.append(plain(f"   {self._message}", Style(italic=True)))
-        info.update(Content("").join(parts))
+        return [Content("").join(parts)]
+
+    def describe_origin(self, span: Span) -> str:
+        """Where a span came from, in words."""
+        return ORIGIN_WORDS[span.origin]
 
     # --- navigation actions -----------------------------------------------------------------
 
