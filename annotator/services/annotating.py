@@ -305,6 +305,13 @@ class AnnotationSession:
                 .limit(1)
             )
 
+    def peek_next(self, skip: int) -> LoadedArticle | None:
+        """The article that will come after ``skip``, read ahead of time (read-only, and
+        only for SQLite files; None when it cannot tell)."""
+        from annotator.store.fastpath import first_article
+
+        return first_article(self.store.url, self.name, {skip})
+
     def latest(self) -> int | None:
         """The article this annotator opened last, or None."""
         with self.store.read() as session:

@@ -107,6 +107,10 @@ class ReviewSession(AnnotationSession):
         ids = self.queue()
         return len(self._settled(ids)), len(ids)
 
+    def peek_next(self, skip: int) -> LoadedArticle | None:
+        """Review reads its articles through the agreement measures: no read-ahead."""
+        return None
+
     # --- opening an article ---------------------------------------------------------------
 
     def _layers(self, session, article_id: int) -> dict[str, list[Span]]:

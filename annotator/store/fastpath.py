@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Collection
 from pathlib import Path
 
 from annotator.domain.history import History
@@ -30,9 +31,11 @@ def sqlite_path(db: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def first_article(db: str, annotator: str) -> LoadedArticle | None:
-    """What the annotation screen would open first for ``annotator``, or None if the full
-    path must answer (no such file, another schema version, an empty queue to refill...)."""
+def first_article(db: str, annotator: str, skip: Collection[int] = ()) -> LoadedArticle | None:
+    """What the annotation screen would open first for ``annotator`` (leaving out the
+    articles in ``skip``), or None if the full path must answer (no such file, another
+    schema version, an empty queue to refill...). The screen also uses it to fetch the
+    next article ahead of time."""
     path = sqlite_path(db)
     if path is None:
         return None
@@ -41,18 +44,25 @@ def first_article(db: str, annotator: str) -> LoadedArticle | None:
     except sqlite3.Error:
         return None
     try:
-        return _read(conn, annotator)
+        return _read(conn, annotator, sorted(set(skip)))
     except sqlite3.Error:
         return None
     finally:
         conn.close()
 
 
+def _not_in(column: str, values: list[int]) -> str:
+    """An SQL condition leaving out ``values`` (true when there are none)."""
+    if not values:
+        return "1 = 1"
+    return f"{column} NOT IN ({', '.join('?' * len(values))})"
+
+
 def _one(conn: sqlite3.Connection, sql: str, *args: object) -> tuple | None:
     return conn.execute(sql, args).fetchone()
 
 
-def _read(conn: sqlite3.Connection, annotator: str) -> LoadedArticle | None:
+def _read(conn: sqlite3.Connection, annotator: str, skip: list[int]) -> LoadedArticle | None:
     version = _one(conn, "SELECT version_num FROM alembic_version")
     if version is None or version[0] != SCHEMA_HEAD:
         return None
@@ -63,7 +73,7 @@ def _read(conn: sqlite3.Connection, annotator: str) -> LoadedArticle | None:
         if mode != "open":
             return None
         # A new annotator in open mode starts with the first article.
-        row = _one(conn, "SELECT min(id) FROM article")
+        row = _one(conn, f"SELECT min(id) FROM article WHERE {_not_in('id', skip)}", *skip)
         article_id = row[0] if row else None
         annotator_id = None
     else:
@@ -71,8 +81,9 @@ def _read(conn: sqlite3.Connection, annotator: str) -> LoadedArticle | None:
         row = _one(
             conn,
             "SELECT article_id FROM queueitem WHERE annotator_id = ? AND open = 1 "
-            "ORDER BY position LIMIT 1",
+            f"AND {_not_in('article_id', skip)} ORDER BY position LIMIT 1",
             annotator_id,
+            *skip,
         )
         article_id = row[0] if row else None
     if article_id is None:

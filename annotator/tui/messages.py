@@ -18,6 +18,8 @@ class ArticleLoaded(Message):
     article: LoadedArticle
     note: str = ""
     confirms: bool = False
+    # Read ahead (display only): the database has not opened it yet, so edits wait.
+    provisional: bool = False
 
 
 @dataclass
@@ -69,3 +71,11 @@ class SessionFailed(Message):
     """The database could not be opened; the app ends with this one-line reason."""
 
     reason: str
+
+
+@dataclass
+class Prefetched(Message):
+    """The article that comes next, read ahead while the annotator works on this one."""
+
+    after: int
+    article: LoadedArticle | None

@@ -304,3 +304,24 @@ async def test_tui_second_annotator_edits_are_stored(project):
     keys = {s.key for s in stored(project, "bob")[1][1]}
     assert (0, 5, "PERSON") not in keys and (21, 26, "ARMED_GROUP") in keys
     assert stored(project, "bob")[1][0] == "done"
+
+
+async def test_tui_next_article_shows_at_once_from_the_read_ahead(project):
+    import time as clock
+
+    async with running(project) as (pilot, screen):
+        assert screen._ahead is not None and screen._ahead.article_id == 2
+        # Keep the database thread busy: the next article must appear anyway.
+        screen.db.submit(lambda session: clock.sleep(0.8))
+        await pilot.press("a")
+        await pilot.pause()
+        assert screen.loaded.article_id == 2 and screen.loaded.title == "Troops enter Sarmada"
+        await pilot.press("delete")  # the database has not opened it yet: refused, said
+        assert "still opening the database" in screen._message
+        assert (23, 30, "LOCATION") in {s.key for s in screen.editor.spans}
+        await settle(pilot, screen)
+        await pilot.press("tab", "delete")  # now it has
+        await settle(pilot, screen)
+    rows = stored(project)
+    assert rows[1][0] == "done"
+    assert (23, 30, "LOCATION") not in {s.key for s in rows[2][1]}

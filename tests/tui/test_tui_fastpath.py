@@ -73,3 +73,9 @@ async def test_fastpath_and_full_path_screens_agree(project):
         slow_spans = list(slow.editor.spans)
     async with running(project, fast=True) as (pilot, quick):
         assert list(quick.editor.spans) == slow_spans
+
+
+def test_fastpath_read_ahead_skips_the_current_article(project):
+    assert first_article(str(project), "ana").article_id == 1
+    assert first_article(str(project), "ana", {1}).article_id == 2
+    assert first_article(str(project), "ana", {1, 2}).article_id == 3

@@ -29,6 +29,7 @@ from annotator.tui.messages import (
     ArticleLoaded,
     Conflict,
     NoMoreArticles,
+    Prefetched,
     ProgressCounted,
     SessionFailed,
     SuggestionsSeeded,
@@ -154,6 +155,7 @@ class AnnotateScreen(Screen):
         # local edit id -> event id; written and read only by the database thread
         self._event_ids: dict[int, int] = {}
         self._open_requested: float | None = None
+        self._ahead: LoadedArticle | None = None  # the next article, read ahead
         # Edits wait until the database thread has opened the article: an edit shown but
         # not yet storable could be lost if the process were killed in that moment.
         self._db_ready = False
@@ -184,7 +186,7 @@ class AnnotateScreen(Screen):
         # the thread itself (and SQLAlchemy's import) starts after that first frame.
         self._message = "opening the database… (you can read and move; edits in a moment)"
         self._after_article_shown(first)
-        self.db.submit(lambda session: ArticleLoaded(session.load(first.article_id), confirms=True))
+        self.db.submit(lambda session: self._job_confirm_first(session, first.article_id))
         self.db.submit(lambda s: ProgressCounted(*s.progress()))
         self.call_after_refresh(self.db.start)
 
@@ -204,22 +206,35 @@ class AnnotateScreen(Screen):
             return NoMoreArticles()
         return ArticleLoaded(session.load(article_id))
 
+    @staticmethod
+    def _job_confirm_first(session, article_id: int) -> ArticleLoaded:
+        session.next_article_id()  # fills a new annotator's queue (the read-ahead uses it)
+        return ArticleLoaded(session.load(article_id), confirms=True)
+
     # --- messages ---------------------------------------------------------------------------
 
     @on(ArticleLoaded)
     async def _show_article(self, message: ArticleLoaded) -> None:
         article = message.article
-        self._db_ready = True
+        self._db_ready = not message.provisional
         if (
             message.confirms
             and self.loaded is not None
             and self.loaded.article_id == article.article_id
         ):
-            # Keep what is on screen (the cursor may have moved); take what only the
-            # database knows, and allow edits from now on.
+            # The database's view of the article already on screen (from the fast start
+            # path or read ahead). No edit can have happened since (edits waited for this),
+            # so if the database knows better, show its version.
+            if [(s.key, s.origin) for s in article.spans] != [
+                (s.key, s.origin) for s in self.editor.spans
+            ]:
+                self._take(article)
+                await self.article_view.show(self.shown, list(self.editor.spans), self._marks())
             self.loaded.annotation_id = article.annotation_id
             self.loaded.status = article.status
             self._say("")
+            self._update_top()
+            self._read_ahead(article.article_id)
             return
         self._take(article)
         assert self.editor is not None
@@ -229,6 +244,17 @@ class AnnotateScreen(Screen):
         if self._open_requested is not None and getattr(self.app, "measure", False):
             self.call_after_refresh(self._record_open, self._open_requested)
         self._open_requested = None
+        if not message.provisional:
+            self._read_ahead(article.article_id)
+
+    def _read_ahead(self, article_id: int) -> None:
+        """Fetch the article that comes after this one, so `a`, `s` and `f` show it at once."""
+        self._ahead = None
+        self.db.submit(lambda session: Prefetched(article_id, session.peek_next(article_id)))
+
+    def on_prefetched(self, message: Prefetched) -> None:
+        if self.loaded is not None and message.after == self.loaded.article_id:
+            self._ahead = message.article
 
     def _record_open(self, requested: float) -> None:
         self.app.open_times.append(time.monotonic() - requested)  # type: ignore[attr-defined]
@@ -542,12 +568,24 @@ class AnnotateScreen(Screen):
                 self._finished += 1
         self._message = f"saved as {status.value}; opening the next article…"
         self._update_info()
+        self._open_requested = time.monotonic()
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead.article_id != article_id:
+            # Shown at once from the read-ahead; the database finishes this article and
+            # opens that one behind it (edits wait until it has).
+            def job_ahead(session):
+                session.finish(article_id, status, note)
+                return ArticleLoaded(session.load(ahead.article_id), confirms=True)
+
+            self.post_message(ArticleLoaded(ahead, provisional=True))
+            # After that frame: the job would otherwise compete for the GIL with the paint.
+            self.call_after_refresh(self.db.submit, job_ahead)
+            return
 
         def job(session):
             session.finish(article_id, status, note)
             return self._job_open_next(session)
 
-        self._open_requested = time.monotonic()
         self.db.submit(job)
 
     def action_done(self) -> None:
