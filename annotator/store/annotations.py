@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Select, delete, insert, select
 from sqlmodel import Session
 
 from annotator.domain.spans import Kind, Origin, Status
@@ -182,6 +182,35 @@ class StoredAnnotation:
     spans: tuple[SpanValue, ...]
 
 
+def _selection(query: Select, source: str, status: str) -> Select:
+    """``query`` (joined to Annotation and Annotator) narrowed to the annotations an export
+    of ``source`` and ``status`` takes."""
+    if source == "gold":
+        query = query.where(Annotation.kind == Kind.GOLD.value)
+    else:
+        query = query.where(Annotation.kind == Kind.ANNOTATION.value)
+        if source != "all":
+            query = query.where(Annotator.name == source)
+    if status != "all":
+        query = query.where(Annotation.status == Status(status).value)
+    return query
+
+
+def selected_articles(
+    session: Session, *, source: str = "all", status: str = "done"
+) -> list[tuple[int, str, str]]:
+    """(article id, content hash, annotator name) of each annotation stored_annotations
+    would yield, in the same order, without texts or spans: what an export needs to know
+    before it starts (how many, the train/dev split, articles annotated twice)."""
+    query = (
+        select(Annotation.article_id, Article.content_hash, Annotator.name)
+        .join(Article, Article.id == Annotation.article_id)
+        .join(Annotator, Annotator.id == Annotation.annotator_id)
+        .order_by(Annotation.article_id, Annotator.name, Annotation.kind)
+    )
+    return [tuple(row) for row in session.execute(_selection(query, source, status))]
+
+
 def stored_annotations(
     session: Session,
     *,
@@ -201,14 +230,7 @@ def stored_annotations(
         .join(Annotator, Annotator.id == Annotation.annotator_id)
         .order_by(Annotation.article_id, Annotator.name, Annotation.kind)
     )
-    if source == "gold":
-        query = query.where(Annotation.kind == Kind.GOLD.value)
-    else:
-        query = query.where(Annotation.kind == Kind.ANNOTATION.value)
-        if source != "all":
-            query = query.where(Annotator.name == source)
-    if status != "all":
-        query = query.where(Annotation.status == Status(status).value)
+    query = _selection(query, source, status)
     result = session.execute(query.execution_options(yield_per=chunk))
     for partition in result.partitions():
         ids = [annotation.id for annotation, _, _ in partition]
