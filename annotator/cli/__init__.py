@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from annotator.cli import demo, importing, schemes, stats  # noqa: F401  (each module registers its command)
+from annotator.cli import (  # noqa: F401  (each module registers its command)
+    demo,
+    exporting,
+    importing,
+    schemes,
+    stats,
+)
 from annotator.cli.app import app
 
 

@@ -1,0 +1,352 @@
+"""Export annotations to the exchange formats: choose them, stream them out of the store, and
+write the file or folder atomically (a failure leaves nothing behind)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from annotator import __version__
+from annotator.domain.errors import ExportError, InputError
+from annotator.domain.records import AnnotatedRecord, ArticleRecord
+from annotator.domain.spans import Origin, Span, Status
+from annotator.domain.split import train_dev_split
+from annotator.domain.text import visible
+from annotator.formats import brat, conll, docbin, doccano, labelstudio, prodigy
+from annotator.formats.common import SpanProblems
+from annotator.formats.fileio import atomic_output, default_mode
+from annotator.nlp.tokens import blank, token_offsets
+from annotator.services.reading import (
+    ANNOTATED_FORMATS,
+    FORMAT_ALIASES,
+    SINGLE_FILE_FORMATS,
+    ProgressCallback,
+)
+from annotator.store.annotations import selected_articles, stored_annotations
+from annotator.store.engine import Store
+from annotator.store.models import Annotator, Article
+from annotator.store.suggestions import suggestions_for
+
+EXPORTS_DIR = Path("exports")
+MANIFEST = ".annotator-export.json"  # marks a folder as ours, so a new export may replace it
+# Formats that cannot say who made an annotation, so one article may appear only once.
+ONE_ANNOTATION_PER_ARTICLE = frozenset({"spacy", "conll"})
+
+
+@dataclass
+class ExportReport:
+    """What an export wrote: where, how many annotations of how many articles by whom, the
+    docs of each part (spacy), spans left out (with --skip-invalid), the train command."""
+
+    format: str
+    out: Path
+    annotations: int = 0
+    articles: int = 0
+    annotators: list[str] = field(default_factory=list)
+    suggestions: int = 0
+    parts: dict[str, int] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    command: str | None = None
+
+
+def default_out(fmt: str, now: datetime | None = None) -> Path:
+    """``exports/<local time>-<format>/``, plus the file name for single-file formats."""
+    stamp = (now or datetime.now()).strftime("%Y-%m-%dT%H-%M-%S")
+    folder = EXPORTS_DIR / f"{stamp}-{fmt}"
+    if fmt in SINGLE_FILE_FORMATS:
+        return folder / ANNOTATED_FORMATS[fmt].OUTPUT
+    return folder
+
+
+def _check_options(
+    session: Session, fmt: str, source: str, status: str, split: float, spans_key: str | None
+) -> None:
+    if fmt not in ANNOTATED_FORMATS:
+        raise InputError(f"unknown format {fmt!r} (known: {', '.join(ANNOTATED_FORMATS)})")
+    if status != "all" and status not in {s.value for s in Status}:
+        raise InputError(
+            f"unknown status {status!r} (use all, {', '.join(s.value for s in Status)})"
+        )
+    if not 0.0 <= split <= 1.0:
+        raise InputError(f"--split must be between 0 and 1, got {split}")
+    if spans_key is not None and fmt != "spacy":
+        raise InputError("--spans-key applies to the spacy format only")
+    if spans_key is not None and not spans_key.strip():
+        raise InputError("--spans-key must not be empty")
+    if source not in ("all", "gold"):
+        names = list(session.scalars(select(Annotator.name).order_by(Annotator.name)))
+        if source not in names:
+            raise InputError(
+                f"no annotator {visible(source)!r} (use gold, all or one of: "
+                f"{', '.join(names) or 'nobody yet'})"
+            )
+
+
+def _check_one_per_article(
+    session: Session, fmt: str, selected: list[tuple[int, str, str]]
+) -> None:
+    """spaCy and CoNLL data cannot say who made an annotation: two annotators' versions of
+    one article would be two conflicting training examples."""
+    previous: tuple[int, str, str] | None = None
+    for row in selected:
+        if previous is not None and previous[0] == row[0]:
+            names = sorted({name for article, _, name in selected if article == row[0]})
+            article = session.get(Article, row[0])
+            title = f" “{visible(article.title[:60])}”" if article and article.title else ""
+            raise ExportError(
+                f"article {row[0]}{title} has annotations by {', '.join(names)}, and {fmt} "
+                "cannot say who made which: export --source gold (adjudicated) or --source NAME"
+            )
+        previous = row
+
+
+def _records(
+    session: Session,
+    *,
+    source: str,
+    status: str,
+    with_suggestions: bool,
+    progress: Callable[[int], None],
+) -> Iterator[AnnotatedRecord]:
+    """The selected annotations as records, in stable order; pending suggestions inside an
+    annotation (origin suggested) are not the annotator's spans and are left out. With
+    ``with_suggestions``, each article's machine suggestions follow its annotations."""
+    previous: int | None = None
+    previous_article: ArticleRecord | None = None
+    for count, stored in enumerate(stored_annotations(session, source=source, status=status), 1):
+        if with_suggestions and previous is not None and stored.article_id != previous:
+            yield from _suggestion_records(session, previous, previous_article)
+        article = ArticleRecord(
+            text=stored.text,
+            title=stored.title,
+            source=stored.source,
+            meta=stored.meta,
+            external_id=stored.external_id,
+            where=f"article {stored.article_id}",
+        )
+        yield AnnotatedRecord(
+            article=article,
+            spans=[s for s in stored.spans if s.origin is not Origin.SUGGESTED],
+            annotator=stored.annotator,
+            status=stored.status,
+            note=stored.note,
+            article_id=stored.article_id,
+        )
+        previous, previous_article = stored.article_id, article
+        progress(count)
+    if with_suggestions and previous is not None:
+        yield from _suggestion_records(session, previous, previous_article)
+
+
+def _suggestion_records(
+    session: Session, article_id: int, article: ArticleRecord | None
+) -> Iterator[AnnotatedRecord]:
+    assert article is not None
+    by_source: dict[str, list[Span]] = {}
+    for suggestion in suggestions_for(session, [article_id])[article_id]:
+        by_source.setdefault(suggestion.source, []).append(
+            Span(suggestion.start, suggestion.end, suggestion.label, Origin.SUGGESTED)
+        )
+    for source, spans in by_source.items():
+        yield AnnotatedRecord(
+            article=article, spans=sorted(set(spans)), suggested_by=source, article_id=article_id
+        )
+
+
+def _dataset_name(store: Store) -> str:
+    if store.url.startswith("sqlite:///"):
+        return Path(store.url[len("sqlite:///") :]).stem or "annotator"
+    return "annotator"
+
+
+@contextmanager
+def _folder_in_place(out: Path, manifest: dict[str, Any]) -> Iterator[Path]:
+    """A temporary folder next to ``out``, renamed to ``out`` when the block succeeds and
+    removed when it fails. An earlier export of ours at ``out`` is replaced; any other
+    non-empty folder (or a file) there is refused, so that nothing of the user's is lost."""
+    if out.exists():
+        if not out.is_dir():
+            raise ExportError(f"{out} is a file; this format writes a folder, give --out a folder")
+        if any(out.iterdir()) and not (out / MANIFEST).is_file():
+            raise ExportError(
+                f"{out} exists and is not an earlier annotator export; choose another --out"
+            )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        os.chmod(temporary, default_mode(directory=True))
+        yield temporary
+        with atomic_output(temporary / MANIFEST) as handle:
+            handle.write(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+            os.replace(out, old / "export")
+            try:
+                os.replace(temporary, out)
+            except BaseException:
+                os.replace(old / "export", out)
+                raise
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(temporary, out)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+
+
+@contextmanager
+def _file_in_place(out: Path) -> Iterator[Path]:
+    """Checks for a single-file export; a folder it had to create is removed on failure."""
+    if out.is_dir():
+        raise ExportError(f"{out} is a folder; this format writes one file, give --out a file")
+    created = []
+    for parent in reversed(out.parents):
+        if not parent.exists():
+            created.append(parent)
+    try:
+        yield out
+    except BaseException:
+        for folder in reversed(created):
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise
+
+
+def export_annotations(
+    store: Store,
+    *,
+    fmt: str,
+    out: Path | None = None,
+    source: str = "all",
+    status: str = "done",
+    split: float = 0.8,
+    seed: int = 0,
+    spans_key: str | None = None,
+    skip_invalid: bool = False,
+    lang: str = "en",
+    dataset: str | None = None,
+    progress: ProgressCallback | None = None,
+) -> ExportReport:
+    """Export the annotations ``source`` (gold, all, or an annotator's name) with ``status``
+    (done, all, or another status) in format ``fmt`` to ``out`` (default: a dated folder
+    under exports/). Spans the format cannot hold stop the export with ExportError unless
+    ``skip_invalid``, which leaves them out and lists them in the report."""
+    fmt = FORMAT_ALIASES.get(fmt, fmt)
+    with store.read() as session:
+        _check_options(session, fmt, source, status, split, spans_key)
+        selected = selected_articles(session, source=source, status=status)
+        if not selected:
+            raise ExportError(
+                f"nothing to export: no annotations with status {status} from "
+                f"{'the adjudicated gold' if source == 'gold' else source if source != 'all' else 'any annotator'}"
+                + (" (--status all includes work in progress)" if status == "done" else "")
+            )
+        if fmt in ONE_ANNOTATION_PER_ARTICLE and source != "gold":
+            _check_one_per_article(session, fmt, selected)
+        out = out if out is not None else default_out(fmt)
+        report = ExportReport(
+            format=fmt,
+            out=out,
+            annotations=len(selected),
+            articles=len({row[0] for row in selected}),
+            annotators=sorted({row[2] for row in selected}),
+        )
+        total = len(selected)
+
+        def tick(count: int) -> None:
+            if progress is not None and (count % 500 == 0 or count == total):
+                progress(count, total)
+
+        records = _records(
+            session,
+            source=source,
+            status=status,
+            with_suggestions=fmt == "label-studio",
+            progress=tick,
+        )
+        problems = SpanProblems(skip_invalid)
+        if fmt in SINGLE_FILE_FORMATS:
+            with _file_in_place(out):
+                _write_file(
+                    fmt, records, out, lang, dataset or _dataset_name(store), problems, report
+                )
+            report.files = [out]
+        else:
+            manifest = {
+                "annotator": __version__,
+                "format": fmt,
+                "source": source,
+                "status": status,
+                "annotations": report.annotations,
+                "articles": report.articles,
+                "annotators": report.annotators,
+            }
+            if fmt == "spacy":
+                manifest.update(split=split, seed=seed, lang=lang, spans_key=spans_key)
+                train = train_dev_split((row[1] for row in selected), split, seed)
+                train_ids = {row[0] for row in selected if row[1] in train}
+                nlp = blank(lang)
+            with _folder_in_place(out, manifest) as folder:
+                if fmt == "spacy":
+                    report.parts = docbin.write(
+                        records,
+                        folder,
+                        nlp=nlp,
+                        spans_key=spans_key,
+                        is_train=lambda record: record.article_id in train_ids,
+                        problems=problems,
+                    )
+                    report.files = [out / f"{part}.spacy" for part in docbin.PARTS]
+                    report.files.append(out / docbin.CONFIG)
+                elif fmt == "doccano":
+                    report.files = [out / p.name for p in doccano.write(records, folder)]
+                elif fmt == "brat":
+                    report.files = [out / p.name for p in brat.write(records, folder)]
+                # Written when the block ends, so these counts still reach the manifest.
+                manifest["parts"] = report.parts
+                manifest["skipped_spans"] = len(problems.found)
+            if fmt == "spacy":
+                report.command = docbin.train_command(out)
+    report.skipped = problems.found
+    return report
+
+
+def _write_file(
+    fmt: str,
+    records: Iterator[AnnotatedRecord],
+    out: Path,
+    lang: str,
+    dataset: str,
+    problems: SpanProblems,
+    report: ExportReport,
+) -> None:
+    if fmt == "prodigy":
+        prodigy.write(records, out, tokenize=token_offsets(lang), dataset=dataset)
+    elif fmt == "conll":
+        conll.write(records, out, tokenize=token_offsets(lang), problems=problems)
+    elif fmt == "label-studio":
+        counted = _counting_suggestions(records, report)
+        labelstudio.write(counted, out)
+
+
+def _counting_suggestions(
+    records: Iterator[AnnotatedRecord], report: ExportReport
+) -> Iterator[AnnotatedRecord]:
+    for record in records:
+        if record.suggested_by is not None:
+            report.suggestions += len(record.spans)
+        yield record
