@@ -127,14 +127,16 @@ def export_command(
     for path in report.files:
         detail = ""
         if path.suffix == ".spacy":
-            detail = f"{report.parts.get(path.stem, 0):,} docs"
+            docs = report.parts.get(path.stem, 0)
+            detail = f"{docs:,} doc{'' if docs == 1 else 's'}"
         elif path.name == "config.cfg":
             detail = "spaCy training config (CPU, " + ("spancat" if spans_key else "NER") + ")"
         typer.echo(f"  {visible(str(path))}  {detail}".rstrip())
     if report.suggestions:
         typer.echo(f"  with {report.suggestions:,} suggestions as predictions")
     if report.skipped:
-        typer.echo(f"{len(report.skipped):,} spans left out (listed above)", err=True)
+        count = len(report.skipped)
+        typer.echo(f"{count:,} span{'' if count == 1 else 's'} left out (listed above)", err=True)
     if report.command:
         typer.echo("train with:")
         typer.echo(f"  {visible(report.command)}")
