@@ -172,6 +172,22 @@ def _dataset_name(store: Store) -> str:
 
 
 @contextmanager
+def _new_parents(path: Path) -> Iterator[None]:
+    """Remove the folders above ``path`` that did not exist before, if the block fails, so
+    that a failed export leaves no empty dated folder behind."""
+    missing = [parent for parent in path.parents if not parent.exists()]
+    try:
+        yield
+    except BaseException:
+        for folder in missing:  # deepest first
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise
+
+
+@contextmanager
 def _folder_in_place(out: Path, manifest: dict[str, Any]) -> Iterator[Path]:
     """A temporary folder next to ``out``, renamed to ``out`` when the block succeeds and
     removed when it fails. An earlier export of ours at ``out`` is replaced; any other
@@ -183,47 +199,38 @@ def _folder_in_place(out: Path, manifest: dict[str, Any]) -> Iterator[Path]:
             raise ExportError(
                 f"{out} exists and is not an earlier annotator export; choose another --out"
             )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
-        os.chmod(temporary, default_mode(directory=True))
-        yield temporary
-        with atomic_output(temporary / MANIFEST) as handle:
-            handle.write(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-            os.replace(out, old / "export")
-            try:
+    with _new_parents(out):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        temporary = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+        try:
+            os.chmod(temporary, default_mode(directory=True))
+            yield temporary
+            with atomic_output(temporary / MANIFEST) as handle:
+                handle.write(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+            if out.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+                os.replace(out, old / "export")
+                try:
+                    os.replace(temporary, out)
+                except BaseException:
+                    os.replace(old / "export", out)
+                    raise
+                shutil.rmtree(old, ignore_errors=True)
+            else:
                 os.replace(temporary, out)
-            except BaseException:
-                os.replace(old / "export", out)
-                raise
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(temporary, out)
-    except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise
+        except BaseException:
+            shutil.rmtree(temporary, ignore_errors=True)
+            raise
 
 
 @contextmanager
-def _file_in_place(out: Path) -> Iterator[Path]:
-    """Checks for a single-file export; a folder it had to create is removed on failure."""
+def _file_in_place(out: Path) -> Iterator[None]:
+    """Checks for a single-file export; folders it had to create are removed on failure
+    (the file itself is written by atomic_output)."""
     if out.is_dir():
         raise ExportError(f"{out} is a folder; this format writes one file, give --out a file")
-    created = []
-    for parent in reversed(out.parents):
-        if not parent.exists():
-            created.append(parent)
-    try:
-        yield out
-    except BaseException:
-        for folder in reversed(created):
-            try:
-                folder.rmdir()
-            except OSError:
-                break
-        raise
+    with _new_parents(out):
+        yield
 
 
 def export_annotations(
