@@ -217,10 +217,12 @@ def write(records: Iterable[AnnotatedRecord], folder: Path) -> list[Path]:
         person = safe_file_name(record.annotator or "annotations")
         annotators.add(person)
         target = folder / person
-        with atomic_output(target / f"{name}.txt", mode="w", encoding="utf-8") as handle:
-            handle.write(record.article.text)
-        with atomic_output(target / f"{name}.ann") as handle:
-            handle.write(ann_lines(record))
+        # Bytes, not text mode: brat's offsets count characters of the file exactly as
+        # written, so no line end may be translated on the way.
+        with atomic_output(target / f"{name}.txt", mode="wb") as handle:
+            handle.write(record.article.text.encode("utf-8"))
+        with atomic_output(target / f"{name}.ann", mode="wb") as handle:
+            handle.write(ann_lines(record).encode("utf-8"))
         labels.update(span.label for span in record.spans)
     with atomic_output(folder / "annotation.conf") as handle:
         handle.write(ANNOTATION_CONF.format(labels="\n".join(sorted(labels))))
