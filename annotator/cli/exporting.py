@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from annotator.cli.app import DbOption, app, open_db, reports_errors
+from annotator.cli.app import DbOption, app, join_names, open_db, reports_errors
 from annotator.cli.progress import count_progress
 
 
@@ -118,7 +118,7 @@ def export_command(
         )
     for problem in report.skipped:
         typer.echo(f"skipped span: {visible(problem)}", err=True)
-    people = ", ".join(visible(name) for name in report.annotators)
+    people = join_names(report.annotators)
     typer.echo(
         f"exported {report.annotations:,} annotation{'s' if report.annotations != 1 else ''} "
         f"of {report.articles:,} article{'s' if report.articles != 1 else ''} by {people} "
@@ -132,6 +132,13 @@ def export_command(
         elif path.name == "config.cfg":
             detail = "spaCy training config (CPU, " + ("spancat" if spans_key else "NER") + ")"
         typer.echo(f"  {visible(str(path))}  {detail}".rstrip())
+    for part, docs in report.parts.items():
+        if docs == 0:
+            typer.echo(
+                f"warning: {part}.spacy holds no docs; spacy train needs both parts "
+                "(more articles, or another --split)",
+                err=True,
+            )
     if report.suggestions:
         typer.echo(f"  with {report.suggestions:,} suggestions as predictions")
     if report.skipped:

@@ -8,19 +8,12 @@ from typing import Annotated
 
 import typer
 
-from annotator.cli.app import DbOption, app, open_db, reports_errors
+from annotator.cli.app import DbOption, app, join_names, open_db, reports_errors
 from annotator.cli.progress import byte_progress
 
 
 def _plural(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
-
-
-def _names(names: list[str]) -> str:
-    from annotator.domain.text import visible
-
-    shown = [visible(name) for name in names]
-    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
 
 
 @app.command("import")
@@ -128,9 +121,9 @@ def import_command(
 def _annotated_summary(report) -> None:
     line = f"imported {_plural(report.annotations, 'annotation')} ({_plural(report.spans, 'span')})"
     if report.annotators:
-        line += f" by {_names(report.annotators)}"
+        line += f" by {join_names(report.annotators)}"
     if report.suggestions:
-        line += f", {_plural(report.suggestions, 'suggestion')} from {_names(report.sources)}"
+        line += f", {_plural(report.suggestions, 'suggestion')} from {join_names(report.sources)}"
     line += (
         f" on {_plural(report.articles, 'article')} ({report.imported:,} new) "
         f"from {_plural(report.files, report.format + ' file' if report.format != 'brat' else 'brat folder')}"
