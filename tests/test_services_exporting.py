@@ -185,7 +185,8 @@ def test_export_formats_without_annotators_refuse_two_versions_of_an_article(
     annotated, tmp_path, fmt
 ):
     with pytest.raises(
-        ExportError, match=r"article 1 “Shelling” has annotations by ana, bob, and " + fmt
+        ExportError,
+        match=r"article 1 “Shelling” has annotations by 2 annotators \(ana, bob\); " + fmt,
     ):
         export_annotations(annotated, fmt=fmt, out=tmp_path / "x")
     assert not (tmp_path / "x").exists()
@@ -367,3 +368,26 @@ def test_export_files_get_the_usual_permissions(annotated, tmp_path):
         os.umask(old)
     assert (tmp_path / "d").stat().st_mode & 0o777 == 0o755
     assert all(p.stat().st_mode & 0o777 == 0o644 for p in report.files)
+
+
+def test_export_large_exports_read_in_a_child_process_with_the_same_result(
+    annotated, tmp_path, monkeypatch
+):
+    import annotator.services.exporting as exporting
+
+    inline = export_annotations(
+        annotated, fmt="prodigy", out=tmp_path / "inline.jsonl", source="ana", status="all"
+    )
+    monkeypatch.setattr(exporting, "SUBPROCESS_THRESHOLD", 0)
+    child = export_annotations(
+        annotated, fmt="prodigy", out=tmp_path / "child.jsonl", source="ana", status="all"
+    )
+    assert (tmp_path / "child.jsonl").read_bytes() == (tmp_path / "inline.jsonl").read_bytes()
+    assert child.annotations == inline.annotations == 3
+
+
+def test_export_child_reader_refuses_a_changed_selection(annotated):
+    from annotator.services.exporting import stored_batches
+
+    with pytest.raises(ExportError, match="annotations changed as the export started"):
+        next(stored_batches(annotated.url, "all", "done", "not the fingerprint"))

@@ -113,6 +113,8 @@ def write(
     part holds."""
     from spacy.tokens import DocBin
 
+    # First, while a large export's reading process is still starting up.
+    write_config(folder / CONFIG, lang=nlp.lang, spans_key=spans_key)
     make_doc = nlp.make_doc
     bins = {part: DocBin(attrs=list(ATTRS), store_user_data=True) for part in PARTS}
     for record in records:
@@ -160,7 +162,6 @@ def write(
     for part, doc_bin in bins.items():
         with atomic_output(folder / f"{part}.spacy", mode="wb") as handle:
             handle.write(doc_bin.to_bytes())
-    write_config(folder / CONFIG, lang=nlp.lang, spans_key=spans_key)
     return {part: len(doc_bin) for part, doc_bin in bins.items()}
 
 

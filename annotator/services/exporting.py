@@ -3,6 +3,7 @@ write the file or folder atomically (a failure leaves nothing behind)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -27,18 +28,21 @@ from annotator.formats import brat, conll, docbin, doccano, labelstudio, prodigy
 from annotator.formats.common import SpanProblems
 from annotator.formats.fileio import atomic_output, default_mode
 from annotator.nlp.tokens import blank, token_offsets
+from annotator.services.background import from_subprocess
 from annotator.services.reading import (
     ANNOTATED_FORMATS,
     FORMAT_ALIASES,
     SINGLE_FILE_FORMATS,
     ProgressCallback,
 )
-from annotator.store.annotations import selected_articles, stored_annotations
-from annotator.store.engine import Store
+from annotator.store.annotations import StoredAnnotation, selected_articles, stored_annotations
+from annotator.store.engine import Store, open_store
 from annotator.store.models import Annotator, Article
 from annotator.store.suggestions import suggestions_for
 
 EXPORTS_DIR = Path("exports")
+# Exports of more annotations than this read them in a child process (start-up ~1 s).
+SUBPROCESS_THRESHOLD = 5000
 MANIFEST = ".annotator-export.json"  # marks a folder as ours, so a new export may replace it
 # Formats that cannot say who made an annotation, so one article may appear only once.
 ONE_ANNOTATION_PER_ARTICLE = frozenset({"spacy", "conll"})
@@ -106,17 +110,70 @@ def _check_one_per_article(
             article = session.get(Article, row[0])
             title = f" “{visible(article.title[:60])}”" if article and article.title else ""
             raise ExportError(
-                f"article {row[0]}{title} has annotations by {', '.join(names)}, and {fmt} "
-                "cannot say who made which: export --source gold (adjudicated) or --source NAME"
+                f"article {row[0]}{title} has annotations by {len(names)} annotators "
+                f"({', '.join(names)}); {fmt} cannot say who made which, so export "
+                "--source gold (adjudicated) or --source NAME"
             )
         previous = row
 
 
-def _records(
+def _fingerprint(selected: list[tuple[int, str, str]]) -> str:
+    return hashlib.sha256(repr(selected).encode("utf-8")).hexdigest()
+
+
+def stored_batches(
+    url: str, source: str, status: str, fingerprint: str, chunk: int = 500
+) -> Iterator[list[StoredAnnotation]]:
+    """The selected annotations in lists of ``chunk``, read in a process of their own (see
+    _stored). Refuses to go on if its read transaction does not see the same selection as
+    the exporting process did, so that the export stays one consistent state."""
+    store = open_store(url)
+    try:
+        with store.read() as session:
+            if (
+                _fingerprint(selected_articles(session, source=source, status=status))
+                != fingerprint
+            ):
+                raise ExportError("annotations changed as the export started; run it again")
+            batch: list[StoredAnnotation] = []
+            for stored in stored_annotations(session, source=source, status=status, chunk=chunk):
+                batch.append(stored)
+                if len(batch) >= chunk:
+                    yield batch
+                    batch = []
+            if batch:
+                yield batch
+    finally:
+        store.dispose()
+
+
+def _stored(
+    store: Store,
     session: Session,
     *,
     source: str,
     status: str,
+    selected: list[tuple[int, str, str]],
+) -> Iterator[StoredAnnotation]:
+    """The selected annotations, streamed. A large export reads them in a child process
+    while this one builds the output: both run, one on each core (a thread would hold the
+    GIL against the builder). An in-memory database cannot be shared with a child."""
+    in_memory = store.engine.url.get_backend_name() == "sqlite" and store.engine.url.database in (
+        None,
+        "",
+        ":memory:",
+    )
+    if len(selected) < SUBPROCESS_THRESHOLD or in_memory:
+        yield from stored_annotations(session, source=source, status=status)
+        return
+    for batch in from_subprocess(stored_batches, store.url, source, status, _fingerprint(selected)):
+        yield from batch
+
+
+def _records(
+    stored: Iterator[StoredAnnotation],
+    session: Session,
+    *,
     with_suggestions: bool,
     progress: Callable[[int], None],
 ) -> Iterator[AnnotatedRecord]:
@@ -125,26 +182,26 @@ def _records(
     ``with_suggestions``, each article's machine suggestions follow its annotations."""
     previous: int | None = None
     previous_article: ArticleRecord | None = None
-    for count, stored in enumerate(stored_annotations(session, source=source, status=status), 1):
-        if with_suggestions and previous is not None and stored.article_id != previous:
+    for count, stored_annotation in enumerate(stored, 1):
+        if with_suggestions and previous is not None and stored_annotation.article_id != previous:
             yield from _suggestion_records(session, previous, previous_article)
         article = ArticleRecord(
-            text=stored.text,
-            title=stored.title,
-            source=stored.source,
-            meta=stored.meta,
-            external_id=stored.external_id,
-            where=f"article {stored.article_id}",
+            text=stored_annotation.text,
+            title=stored_annotation.title,
+            source=stored_annotation.source,
+            meta=stored_annotation.meta,
+            external_id=stored_annotation.external_id,
+            where=f"article {stored_annotation.article_id}",
         )
         yield AnnotatedRecord(
             article=article,
-            spans=[s for s in stored.spans if s.origin is not Origin.SUGGESTED],
-            annotator=stored.annotator,
-            status=stored.status,
-            note=stored.note,
-            article_id=stored.article_id,
+            spans=[s for s in stored_annotation.spans if s.origin is not Origin.SUGGESTED],
+            annotator=stored_annotation.annotator,
+            status=stored_annotation.status,
+            note=stored_annotation.note,
+            article_id=stored_annotation.article_id,
         )
-        previous, previous_article = stored.article_id, article
+        previous, previous_article = stored_annotation.article_id, article
         progress(count)
     if with_suggestions and previous is not None:
         yield from _suggestion_records(session, previous, previous_article)
@@ -251,16 +308,20 @@ def export_annotations(
     """Export the annotations ``source`` (gold, all, or an annotator's name) with ``status``
     (done, all, or another status) in format ``fmt`` to ``out`` (default: a dated folder
     under exports/). Spans the format cannot hold stop the export with ExportError unless
-    ``skip_invalid``, which leaves them out and lists them in the report."""
+    ``skip_invalid``, which leaves them out and lists them in the report.
+
+    Everything is read in one read transaction, so the export is one consistent state of
+    the database even while annotators keep working.
+    """
     fmt = FORMAT_ALIASES.get(fmt, fmt)
     with store.read() as session:
         _check_options(session, fmt, source, status, split, spans_key)
         selected = selected_articles(session, source=source, status=status)
         if not selected:
+            who = {"gold": "the adjudicated gold", "all": "any annotator"}.get(source, source)
+            hint = " (--status all includes work in progress)" if status == "done" else ""
             raise ExportError(
-                f"nothing to export: no annotations with status {status} from "
-                f"{'the adjudicated gold' if source == 'gold' else source if source != 'all' else 'any annotator'}"
-                + (" (--status all includes work in progress)" if status == "done" else "")
+                f"nothing to export: no annotations with status {status} from {who}{hint}"
             )
         if fmt in ONE_ANNOTATION_PER_ARTICLE and source != "gold":
             _check_one_per_article(session, fmt, selected)
@@ -279,9 +340,8 @@ def export_annotations(
                 progress(count, total)
 
         records = _records(
+            _stored(store, session, source=source, status=status, selected=selected),
             session,
-            source=source,
-            status=status,
             with_suggestions=fmt == "label-studio",
             progress=tick,
         )
@@ -293,41 +353,10 @@ def export_annotations(
                 )
             report.files = [out]
         else:
-            manifest = {
-                "annotator": __version__,
-                "format": fmt,
-                "source": source,
-                "status": status,
-                "annotations": report.annotations,
-                "articles": report.articles,
-                "annotators": report.annotators,
-            }
+            settings = {"source": source, "status": status}
             if fmt == "spacy":
-                manifest.update(split=split, seed=seed, lang=lang, spans_key=spans_key)
-                train = train_dev_split((row[1] for row in selected), split, seed)
-                train_ids = {row[0] for row in selected if row[1] in train}
-                nlp = blank(lang)
-            with _folder_in_place(out, manifest) as folder:
-                if fmt == "spacy":
-                    report.parts = docbin.write(
-                        records,
-                        folder,
-                        nlp=nlp,
-                        spans_key=spans_key,
-                        is_train=lambda record: record.article_id in train_ids,
-                        problems=problems,
-                    )
-                    report.files = [out / f"{part}.spacy" for part in docbin.PARTS]
-                    report.files.append(out / docbin.CONFIG)
-                elif fmt == "doccano":
-                    report.files = [out / p.name for p in doccano.write(records, folder)]
-                elif fmt == "brat":
-                    report.files = [out / p.name for p in brat.write(records, folder)]
-                # Written when the block ends, so these counts still reach the manifest.
-                manifest["parts"] = report.parts
-                manifest["skipped_spans"] = len(problems.found)
-            if fmt == "spacy":
-                report.command = docbin.train_command(out)
+                settings.update(split=split, seed=seed, lang=lang, spans_key=spans_key)
+            _write_folder(fmt, records, out, selected, settings, problems, report)
     report.skipped = problems.found
     return report
 
@@ -346,8 +375,51 @@ def _write_file(
     elif fmt == "conll":
         conll.write(records, out, tokenize=token_offsets(lang), problems=problems)
     elif fmt == "label-studio":
-        counted = _counting_suggestions(records, report)
-        labelstudio.write(counted, out)
+        labelstudio.write(_counting_suggestions(records, report), out)
+
+
+def _write_folder(
+    fmt: str,
+    records: Iterator[AnnotatedRecord],
+    out: Path,
+    selected: list[tuple[int, str, str]],
+    settings: dict[str, Any],
+    problems: SpanProblems,
+    report: ExportReport,
+) -> None:
+    manifest: dict[str, Any] = {
+        "annotator": __version__,
+        "format": fmt,
+        **settings,
+        "annotations": report.annotations,
+        "articles": report.articles,
+        "annotators": report.annotators,
+    }
+    if fmt == "spacy":
+        train = train_dev_split((row[1] for row in selected), settings["split"], settings["seed"])
+        train_ids = {row[0] for row in selected if row[1] in train}
+        nlp = blank(settings["lang"])
+    with _folder_in_place(out, manifest) as folder:
+        if fmt == "spacy":
+            report.parts = docbin.write(
+                records,
+                folder,
+                nlp=nlp,
+                spans_key=settings["spans_key"],
+                is_train=lambda record: record.article_id in train_ids,
+                problems=problems,
+            )
+            report.files = [out / f"{part}.spacy" for part in docbin.PARTS]
+            report.files.append(out / docbin.CONFIG)
+            report.command = docbin.train_command(out)
+        elif fmt == "doccano":
+            report.files = [out / p.name for p in doccano.write(records, folder)]
+        elif fmt == "brat":
+            report.files = [out / p.name for p in brat.write(records, folder)]
+        # The manifest is written as the block ends, so these counts still reach it.
+        if report.parts:
+            manifest["parts"] = report.parts
+        manifest["skipped_spans"] = len(problems.found)
 
 
 def _counting_suggestions(
