@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -20,21 +21,18 @@ def _child(connection, func: Callable[..., Iterator[Any]], args: tuple) -> None:
         connection.close()
 
 
-def from_subprocess(func: Callable[..., Iterator[Any]], *args: Any) -> Iterator[Any]:
-    """Yield the items of ``func(*args)``, computed in a child process.
-
-    Why: parsing holds the GIL, so a parser thread slows the inserting thread down instead
-    of overlapping it; a process really runs on the other core. The pipe's buffer bounds
-    how far the child runs ahead. ``func`` must be a module-level function whose module
-    imports little (the child is spawned, not forked, and imports it afresh). An exception
-    in the child is raised here; if the consumer stops early, the child is terminated.
-    """
+@contextmanager
+def started_subprocess(func: Callable[..., Iterator[Any]], *args: Any) -> Iterator[Iterator[Any]]:
+    """Start ``func(*args)`` in a child process now and give the iterator of its items, for
+    work the child should do while this process does its own; when the block ends, a child
+    still running is terminated. Same rules for ``func`` as from_subprocess."""
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(target=_child, args=(sender, func, args), daemon=True)
     process.start()
     sender.close()
-    try:
+
+    def items() -> Iterator[Any]:
         while True:
             try:
                 kind, payload = receiver.recv()
@@ -47,8 +45,24 @@ def from_subprocess(func: Callable[..., Iterator[Any]], *args: Any) -> Iterator[
             if kind == "error":
                 raise payload
             yield payload
+
+    try:
+        yield items()
     finally:
         receiver.close()
         if process.is_alive():
             process.terminate()
         process.join()
+
+
+def from_subprocess(func: Callable[..., Iterator[Any]], *args: Any) -> Iterator[Any]:
+    """Yield the items of ``func(*args)``, computed in a child process.
+
+    Why: parsing holds the GIL, so a parser thread slows the inserting thread down instead
+    of overlapping it; a process really runs on the other core. The pipe's buffer bounds
+    how far the child runs ahead. ``func`` must be a module-level function whose module
+    imports little (the child is spawned, not forked, and imports it afresh). An exception
+    in the child is raised here; if the consumer stops early, the child is terminated.
+    """
+    with started_subprocess(func, *args) as items:
+        yield from items
