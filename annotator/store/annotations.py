@@ -182,9 +182,19 @@ class StoredAnnotation:
     spans: tuple[SpanValue, ...]
 
 
-def _selection(query: Select, source: str, status: str) -> Select:
+def _selection(
+    query: Select,
+    source: str,
+    status: str,
+    articles: tuple[int | None, int | None] = (None, None),
+) -> Select:
     """``query`` (joined to Annotation and Annotator) narrowed to the annotations an export
-    of ``source`` and ``status`` takes."""
+    of ``source`` and ``status`` takes, of articles with ids in ``(after, upto]``."""
+    after, upto = articles
+    if after is not None:
+        query = query.where(Annotation.article_id > after)
+    if upto is not None:
+        query = query.where(Annotation.article_id <= upto)
     if source == "gold":
         query = query.where(Annotation.kind == Kind.GOLD.value)
     else:
@@ -197,7 +207,11 @@ def _selection(query: Select, source: str, status: str) -> Select:
 
 
 def selected_articles(
-    session: Session, *, source: str = "all", status: str = "done"
+    session: Session,
+    *,
+    source: str = "all",
+    status: str = "done",
+    articles: tuple[int | None, int | None] = (None, None),
 ) -> list[tuple[int, str, str]]:
     """(article id, content hash, annotator name) of each annotation stored_annotations
     would yield, in the same order, without texts or spans: what an export needs to know
@@ -208,7 +222,7 @@ def selected_articles(
         .join(Annotator, Annotator.id == Annotation.annotator_id)
         .order_by(Annotation.article_id, Annotator.name, Annotation.kind)
     )
-    return [tuple(row) for row in session.execute(_selection(query, source, status))]
+    return [tuple(row) for row in session.execute(_selection(query, source, status, articles))]
 
 
 def stored_annotations(
@@ -216,13 +230,16 @@ def stored_annotations(
     *,
     source: str = "all",
     status: str = "done",
+    articles: tuple[int | None, int | None] = (None, None),
     chunk: int = 500,
 ) -> Iterator[StoredAnnotation]:
     """Annotations in a stable order (article id, then annotator name), streamed.
 
     ``source``: "gold" (adjudicated), "all" (every annotator's own annotations) or one
-    annotator's name. ``status``: "done", "all", or another status name. Spans are read a
-    chunk of annotations at a time, so memory does not grow with the corpus.
+    annotator's name. ``status``: "done", "all", or another status name. ``articles``: only
+    article ids in ``(after, upto]`` (None: no bound), so that two processes can share an
+    export. Spans are read a chunk of annotations at a time, so memory does not grow with
+    the corpus.
     """
     # Plain rows (Core), not ORM objects: an export reads every annotation once, and
     # building two mapped objects per row cost more than SQLite reading it.
@@ -245,7 +262,7 @@ def stored_annotations(
         .join(Annotator, Annotator.id == Annotation.annotator_id)
         .order_by(Annotation.article_id, Annotator.name, Annotation.kind)
     )
-    query = _selection(query, source, status)
+    query = _selection(query, source, status, articles)
     result = session.execute(query.execution_options(yield_per=chunk))
     span_query = select(
         Span.annotation_id, Span.start, Span.end, Span.label, Span.origin, Span.sources
