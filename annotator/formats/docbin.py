@@ -33,6 +33,7 @@ from annotator.formats.fileio import atomic_output
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.tokens import DocBin
 
 SUFFIXES = (".spacy",)
 USER_DATA_KEY = "annotator"
@@ -99,22 +100,18 @@ def read(path: Path, *, spans_key: str | None = None) -> Iterator[AnnotatedRecor
             yield exc
 
 
-def write(
+def build(
     records: Iterable[AnnotatedRecord],
-    folder: Path,
     *,
     nlp: Language,
     spans_key: str | None,
     is_train: Callable[[AnnotatedRecord], bool],
     problems: SpanProblems,
-) -> dict[str, int]:
-    """Write ``train.spacy``, ``dev.spacy`` and ``config.cfg`` into ``folder``, tokenizing
-    with ``nlp`` (a blank pipeline of the export's language); return how many docs each
-    part holds."""
+) -> dict[str, DocBin]:
+    """The train and dev DocBins of ``records``, tokenized by ``nlp`` (a blank pipeline of
+    the export's language)."""
     from spacy.tokens import DocBin
 
-    # First, while a large export's reading process is still starting up.
-    write_config(folder / CONFIG, lang=nlp.lang, spans_key=spans_key)
     make_doc = nlp.make_doc
     bins = {part: DocBin(attrs=list(ATTRS), store_user_data=True) for part in PARTS}
     for record in records:
@@ -159,10 +156,50 @@ def write(
             info["spans_key"] = spans_key
         doc.user_data[USER_DATA_KEY] = info
         bins["train" if is_train(record) else "dev"].add(doc)
-    for part, doc_bin in bins.items():
+    return bins
+
+
+def to_bytes(bins: dict[str, DocBin]) -> dict[str, bytes]:
+    """Each part's DocBin serialised (to send it to another process)."""
+    return {part: doc_bin.to_bytes() for part, doc_bin in bins.items()}
+
+
+def joined(first: dict[str, bytes], then: dict[str, DocBin]) -> dict[str, DocBin]:
+    """For each part, the docs of ``first`` followed by those of ``then``: two halves of an
+    export built in two processes become the DocBins one process would have built."""
+    from spacy.tokens import DocBin
+
+    result = {}
+    for part in PARTS:
+        doc_bin = DocBin(attrs=list(ATTRS), store_user_data=True).from_bytes(first[part])
+        doc_bin.merge(then[part])
+        result[part] = doc_bin
+    return result
+
+
+def save(bins: dict[str, DocBin], folder: Path) -> dict[str, int]:
+    """Write ``<part>.spacy`` for each part into ``folder``; return how many docs each holds."""
+    for part in PARTS:
         with atomic_output(folder / f"{part}.spacy", mode="wb") as handle:
-            handle.write(doc_bin.to_bytes())
-    return {part: len(doc_bin) for part, doc_bin in bins.items()}
+            handle.write(bins[part].to_bytes())
+    return {part: len(bins[part]) for part in PARTS}
+
+
+def write(
+    records: Iterable[AnnotatedRecord],
+    folder: Path,
+    *,
+    nlp: Language,
+    spans_key: str | None,
+    is_train: Callable[[AnnotatedRecord], bool],
+    problems: SpanProblems,
+) -> dict[str, int]:
+    """Write ``train.spacy``, ``dev.spacy`` and ``config.cfg`` into ``folder``, tokenizing
+    with ``nlp``; return how many docs each part holds."""
+    write_config(folder / CONFIG, lang=nlp.lang, spans_key=spans_key)
+    return save(
+        build(records, nlp=nlp, spans_key=spans_key, is_train=is_train, problems=problems), folder
+    )
 
 
 def write_config(path: Path, *, lang: str, spans_key: str | None) -> None:
