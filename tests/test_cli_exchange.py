@@ -84,6 +84,8 @@ def test_cli_export_problem_is_one_line_and_leaves_nothing(tmp_path):
     assert skipped.stderr.splitlines() == [
         "skipped span: article 1 “T”: span [0, 3) LOC 'Idl': does not align with token "
         "boundaries (the tokens there: ['Idlib']) (annotator ana)",
+        "warning: dev.spacy holds no docs; spacy train needs both parts (more articles, or "
+        "another --split)",
         "1 span left out (listed above)",
     ]
 

@@ -370,24 +370,46 @@ def test_export_files_get_the_usual_permissions(annotated, tmp_path):
     assert all(p.stat().st_mode & 0o777 == 0o644 for p in report.files)
 
 
-def test_export_large_exports_read_in_a_child_process_with_the_same_result(
-    annotated, tmp_path, monkeypatch
-):
+def test_export_spacy_built_by_two_processes_is_byte_identical(store, tmp_path, monkeypatch):
     import annotator.services.exporting as exporting
 
-    inline = export_annotations(
-        annotated, fmt="prodigy", out=tmp_path / "inline.jsonl", source="ana", status="all"
+    populate(
+        store,
+        [
+            Article(f"Report {i} from Idlib{' ok' if i % 3 else ''}.", title=f"R{i}")
+            for i in range(30)
+        ],
+        [
+            Annotation(
+                i,
+                "ana" if i % 2 else "bob",
+                [Span(len(f"Report {i} from "), len(f"Report {i} from Idlib"), "LOC")]
+                + ([Span(0, 3, "BAD")] if i in (4, 25) else []),  # misaligned: "Rep"
+            )
+            for i in range(30)
+        ],
     )
+    one = export_annotations(store, fmt="spacy", out=tmp_path / "one", skip_invalid=True)
     monkeypatch.setattr(exporting, "SUBPROCESS_THRESHOLD", 0)
-    child = export_annotations(
-        annotated, fmt="prodigy", out=tmp_path / "child.jsonl", source="ana", status="all"
-    )
-    assert (tmp_path / "child.jsonl").read_bytes() == (tmp_path / "inline.jsonl").read_bytes()
-    assert child.annotations == inline.annotations == 3
+    two = export_annotations(store, fmt="spacy", out=tmp_path / "two", skip_invalid=True)
+    for name in ("train.spacy", "dev.spacy", "config.cfg"):
+        assert (tmp_path / "two" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()
+    # The problems of both halves, in article order (article 5 is in the child's half).
+    assert two.skipped == one.skipped and [p.split(":")[0] for p in two.skipped] == [
+        "article 5 “R4”",
+        "article 26 “R25”",
+    ]
+    with pytest.raises(ExportError, match="article 5 “R4”: span \\[0, 3\\) BAD 'Rep'"):
+        export_annotations(store, fmt="spacy", out=tmp_path / "three")
+    assert not (tmp_path / "three").exists()
 
 
-def test_export_child_reader_refuses_a_changed_selection(annotated):
-    from annotator.services.exporting import stored_batches
+def test_export_child_half_refuses_a_changed_selection(annotated):
+    from annotator.services.exporting import docbin_first_half
 
     with pytest.raises(ExportError, match="annotations changed as the export started"):
-        next(stored_batches(annotated.url, "all", "done", "not the fingerprint"))
+        next(
+            docbin_first_half(
+                annotated.url, "all", "done", 2, "stale", "en", None, frozenset(), False
+            )
+        )

@@ -28,7 +28,7 @@ from annotator.formats import brat, conll, docbin, doccano, labelstudio, prodigy
 from annotator.formats.common import SpanProblems
 from annotator.formats.fileio import atomic_output, default_mode
 from annotator.nlp.tokens import blank, token_offsets
-from annotator.services.background import from_subprocess
+from annotator.services.background import started_subprocess
 from annotator.services.reading import (
     ANNOTATED_FORMATS,
     FORMAT_ALIASES,
@@ -41,7 +41,7 @@ from annotator.store.models import Annotator, Article
 from annotator.store.suggestions import suggestions_for
 
 EXPORTS_DIR = Path("exports")
-# Exports of more annotations than this read them in a child process (start-up ~1 s).
+# spaCy exports of more annotations than this are built by two processes (start-up ~1 s).
 SUBPROCESS_THRESHOLD = 5000
 MANIFEST = ".annotator-export.json"  # marks a folder as ours, so a new export may replace it
 # Formats that cannot say who made an annotation, so one article may appear only once.
@@ -121,53 +121,51 @@ def _fingerprint(selected: list[tuple[int, str, str]]) -> str:
     return hashlib.sha256(repr(selected).encode("utf-8")).hexdigest()
 
 
-def stored_batches(
-    url: str, source: str, status: str, fingerprint: str, chunk: int = 500
-) -> Iterator[list[StoredAnnotation]]:
-    """The selected annotations in lists of ``chunk``, read in a process of their own (see
-    _stored). Refuses to go on if its read transaction does not see the same selection as
-    the exporting process did, so that the export stays one consistent state."""
+def docbin_first_half(
+    url: str,
+    source: str,
+    status: str,
+    upto: int,
+    fingerprint: str,
+    lang: str,
+    spans_key: str | None,
+    train_ids: frozenset[int],
+    skip_invalid: bool,
+) -> Iterator[tuple[dict[str, bytes], list[str]]]:
+    """(In a child process.) Build the DocBins of the selected annotations of articles up
+    to id ``upto`` and yield them serialised, with the spans left out. Refuses to go on if
+    its read transaction does not see the selection the exporting process saw, so that the
+    export stays one consistent state of the database."""
     store = open_store(url)
     try:
         with store.read() as session:
-            if (
-                _fingerprint(selected_articles(session, source=source, status=status))
-                != fingerprint
-            ):
+            articles = (None, upto)
+            mine = selected_articles(session, source=source, status=status, articles=articles)
+            if _fingerprint(mine) != fingerprint:
                 raise ExportError("annotations changed as the export started; run it again")
-            batch: list[StoredAnnotation] = []
-            for stored in stored_annotations(session, source=source, status=status, chunk=chunk):
-                batch.append(stored)
-                if len(batch) >= chunk:
-                    yield batch
-                    batch = []
-            if batch:
-                yield batch
+            problems = SpanProblems(skip_invalid)
+            records = _records(
+                stored_annotations(session, source=source, status=status, articles=articles),
+                session,
+                with_suggestions=False,
+                progress=lambda count: None,
+            )
+            bins = docbin.build(
+                records,
+                nlp=blank(lang),
+                spans_key=spans_key,
+                is_train=lambda record: record.article_id in train_ids,
+                problems=problems,
+            )
+            yield docbin.to_bytes(bins), problems.found
     finally:
         store.dispose()
 
 
-def _stored(
-    store: Store,
-    session: Session,
-    *,
-    source: str,
-    status: str,
-    selected: list[tuple[int, str, str]],
-) -> Iterator[StoredAnnotation]:
-    """The selected annotations, streamed. A large export reads them in a child process
-    while this one builds the output: both run, one on each core (a thread would hold the
-    GIL against the builder). An in-memory database cannot be shared with a child."""
-    in_memory = store.engine.url.get_backend_name() == "sqlite" and store.engine.url.database in (
-        None,
-        "",
-        ":memory:",
-    )
-    if len(selected) < SUBPROCESS_THRESHOLD or in_memory:
-        yield from stored_annotations(session, source=source, status=status)
-        return
-    for batch in from_subprocess(stored_batches, store.url, source, status, _fingerprint(selected)):
-        yield from batch
+def _shareable(store: Store) -> bool:
+    """False for an in-memory database, which a child process cannot open."""
+    url = store.engine.url
+    return not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
 
 
 def _records(
@@ -325,101 +323,153 @@ def export_annotations(
             )
         if fmt in ONE_ANNOTATION_PER_ARTICLE and source != "gold":
             _check_one_per_article(session, fmt, selected)
-        out = out if out is not None else default_out(fmt)
-        report = ExportReport(
-            format=fmt,
-            out=out,
-            annotations=len(selected),
-            articles=len({row[0] for row in selected}),
-            annotators=sorted({row[2] for row in selected}),
+        job = _Job(
+            store=store,
+            session=session,
+            fmt=fmt,
+            source=source,
+            status=status,
+            selected=selected,
+            problems=SpanProblems(skip_invalid),
+            report=ExportReport(
+                format=fmt,
+                out=out if out is not None else default_out(fmt),
+                annotations=len(selected),
+                articles=len({row[0] for row in selected}),
+                annotators=sorted({row[2] for row in selected}),
+            ),
+            progress=progress,
         )
-        total = len(selected)
-
-        def tick(count: int) -> None:
-            if progress is not None and (count % 500 == 0 or count == total):
-                progress(count, total)
-
-        records = _records(
-            _stored(store, session, source=source, status=status, selected=selected),
-            session,
-            with_suggestions=fmt == "label-studio",
-            progress=tick,
-        )
-        problems = SpanProblems(skip_invalid)
         if fmt in SINGLE_FILE_FORMATS:
-            with _file_in_place(out):
-                _write_file(
-                    fmt, records, out, lang, dataset or _dataset_name(store), problems, report
-                )
-            report.files = [out]
+            _write_file(job, lang=lang, dataset=dataset or _dataset_name(store))
         else:
-            settings = {"source": source, "status": status}
+            settings: dict[str, Any] = {"source": source, "status": status}
             if fmt == "spacy":
                 settings.update(split=split, seed=seed, lang=lang, spans_key=spans_key)
-            _write_folder(fmt, records, out, selected, settings, problems, report)
-    report.skipped = problems.found
-    return report
+            _write_folder(job, settings)
+    job.report.skipped = job.problems.found
+    return job.report
 
 
-def _write_file(
-    fmt: str,
-    records: Iterator[AnnotatedRecord],
-    out: Path,
-    lang: str,
-    dataset: str,
-    problems: SpanProblems,
-    report: ExportReport,
-) -> None:
-    if fmt == "prodigy":
-        prodigy.write(records, out, tokenize=token_offsets(lang), dataset=dataset)
-    elif fmt == "conll":
-        conll.write(records, out, tokenize=token_offsets(lang), problems=problems)
-    elif fmt == "label-studio":
-        labelstudio.write(_counting_suggestions(records, report), out)
+@dataclass
+class _Job:
+    """One export under way: what it reads, where its problems and counts go."""
+
+    store: Store
+    session: Session
+    fmt: str
+    source: str
+    status: str
+    selected: list[tuple[int, str, str]]
+    problems: SpanProblems
+    report: ExportReport
+    progress: ProgressCallback | None
+
+    def records(
+        self, articles: tuple[int | None, int | None] = (None, None), share: float = 1.0
+    ) -> Iterator[AnnotatedRecord]:
+        """The selected annotations (of articles in ``articles``) as records; ``share`` is
+        the part of the export they are, for the progress bar."""
+        total = len(self.selected)
+
+        def tick(count: int) -> None:
+            done = min(round(count / share), total)
+            if self.progress is not None and (count % 500 == 0 or done == total):
+                self.progress(done, total)
+
+        stored = stored_annotations(
+            self.session, source=self.source, status=self.status, articles=articles
+        )
+        return _records(
+            stored, self.session, with_suggestions=self.fmt == "label-studio", progress=tick
+        )
 
 
-def _write_folder(
-    fmt: str,
-    records: Iterator[AnnotatedRecord],
-    out: Path,
-    selected: list[tuple[int, str, str]],
-    settings: dict[str, Any],
-    problems: SpanProblems,
-    report: ExportReport,
-) -> None:
+def _write_file(job: _Job, *, lang: str, dataset: str) -> None:
+    out = job.report.out
+    with _file_in_place(out):
+        if job.fmt == "prodigy":
+            prodigy.write(job.records(), out, tokenize=token_offsets(lang), dataset=dataset)
+        elif job.fmt == "conll":
+            conll.write(job.records(), out, tokenize=token_offsets(lang), problems=job.problems)
+        elif job.fmt == "label-studio":
+            labelstudio.write(_counting_suggestions(job.records(), job.report), out)
+    job.report.files = [out]
+
+
+def _write_folder(job: _Job, settings: dict[str, Any]) -> None:
+    report, out = job.report, job.report.out
     manifest: dict[str, Any] = {
         "annotator": __version__,
-        "format": fmt,
+        "format": job.fmt,
         **settings,
         "annotations": report.annotations,
         "articles": report.articles,
         "annotators": report.annotators,
     }
-    if fmt == "spacy":
-        train = train_dev_split((row[1] for row in selected), settings["split"], settings["seed"])
-        train_ids = {row[0] for row in selected if row[1] in train}
-        nlp = blank(settings["lang"])
     with _folder_in_place(out, manifest) as folder:
-        if fmt == "spacy":
-            report.parts = docbin.write(
-                records,
-                folder,
-                nlp=nlp,
-                spans_key=settings["spans_key"],
-                is_train=lambda record: record.article_id in train_ids,
-                problems=problems,
-            )
+        if job.fmt == "spacy":
+            report.parts = _write_docbins(job, folder, settings)
             report.files = [out / f"{part}.spacy" for part in docbin.PARTS]
             report.files.append(out / docbin.CONFIG)
             report.command = docbin.train_command(out)
-        elif fmt == "doccano":
-            report.files = [out / p.name for p in doccano.write(records, folder)]
-        elif fmt == "brat":
-            report.files = [out / p.name for p in brat.write(records, folder)]
+        elif job.fmt == "doccano":
+            report.files = [out / p.name for p in doccano.write(job.records(), folder)]
+        elif job.fmt == "brat":
+            report.files = [out / p.name for p in brat.write(job.records(), folder)]
         # The manifest is written as the block ends, so these counts still reach it.
         if report.parts:
             manifest["parts"] = report.parts
-        manifest["skipped_spans"] = len(problems.found)
+        manifest["skipped_spans"] = len(job.problems.found)
+
+
+def _write_docbins(job: _Job, folder: Path, settings: dict[str, Any]) -> dict[str, int]:
+    """train.spacy, dev.spacy and config.cfg. A large export is built by two processes:
+    a child builds the DocBins of the first half of the articles (reading them itself)
+    while this process builds the second half; joined, they are the DocBins one process
+    would build, doc for doc. spaCy's tokenizer and DocBin hold the GIL, so only a second
+    process really uses the second core."""
+    selected = job.selected
+    train = train_dev_split((row[1] for row in selected), settings["split"], settings["seed"])
+    train_ids = {row[0] for row in selected if row[1] in train}
+    nlp = blank(settings["lang"])
+    docbin.write_config(folder / docbin.CONFIG, lang=nlp.lang, spans_key=settings["spans_key"])
+
+    def build(records: Iterator[AnnotatedRecord]) -> dict[str, Any]:
+        return docbin.build(
+            records,
+            nlp=nlp,
+            spans_key=settings["spans_key"],
+            is_train=lambda record: record.article_id in train_ids,
+            problems=job.problems,
+        )
+
+    if len(selected) < SUBPROCESS_THRESHOLD or not _shareable(job.store):
+        return docbin.save(build(job.records()), folder)
+    upto = selected[len(selected) // 2 - 1][0]
+    first = [row for row in selected if row[0] <= upto]
+    args = (
+        job.store.url,
+        job.source,
+        job.status,
+        upto,
+        _fingerprint(first),
+        settings["lang"],
+        settings["spans_key"],
+        frozenset(row[0] for row in first if row[0] in train_ids),
+        job.problems.skip_invalid,
+    )
+    with started_subprocess(docbin_first_half, *args) as child:
+        try:
+            second = build(job.records((upto, None), share=1 - len(first) / len(selected)))
+        except ExportError:
+            # Report the first problem in article order, as one process would: the child's
+            # half comes first, so its problem (raised by next()) wins over this one.
+            next(child)
+            raise
+        first_bytes, first_problems = next(child)
+    job.problems.found[:0] = first_problems
+    return docbin.save(docbin.joined(first_bytes, second), folder)
 
 
 def _counting_suggestions(
