@@ -101,18 +101,23 @@ def _check_options(
 def _check_one_per_article(
     session: Session, fmt: str, selected: list[tuple[int, str, str]]
 ) -> None:
-    """spaCy and CoNLL data cannot say who made an annotation: two annotators' versions of
-    one article would be two conflicting training examples."""
+    """Training data holds one version of each article (two annotators' versions would be
+    conflicting examples), and CoNLL cannot say who made an annotation."""
     previous: tuple[int, str, str] | None = None
     for row in selected:
         if previous is not None and previous[0] == row[0]:
             names = sorted({name for article, _, name in selected if article == row[0]})
             article = session.get(Article, row[0])
             title = f" “{visible(article.title[:60])}”" if article and article.title else ""
+            why = (
+                "training data would hold conflicting versions of it"
+                if fmt == "spacy"
+                else f"{fmt} cannot say who made which"
+            )
             raise ExportError(
                 f"article {row[0]}{title} has annotations by {len(names)} annotators "
-                f"({', '.join(names)}); {fmt} cannot say who made which, so export "
-                "--source gold (adjudicated) or --source NAME"
+                f"({', '.join(names)}); {why}: export --source gold (adjudicated) or "
+                "--source NAME"
             )
         previous = row
 
