@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -10,6 +11,7 @@ from annotator.domain.text import (
     content_hash,
     first_nonempty_line,
     normalise_text,
+    normalise_with_offsets,
     visible,
 )
 
@@ -48,3 +50,30 @@ def test_text_check_name():
     assert check_name("") is not None
     assert check_name("two words") is not None
     assert check_name("esc\x1b") is not None
+
+
+@given(
+    st.lists(
+        st.sampled_from(["a", "e\u0301", "\r\n", "\n", "Å", "A\u030a", " ", "東"]),
+        max_size=12,
+    )
+)
+def test_text_normalise_with_offsets_moves_offsets_between_pieces(pieces):
+    text = "".join(pieces)
+    boundaries = [0]
+    for piece in pieces:
+        boundaries.append(boundaries[-1] + len(piece))
+    normalised, moved = normalise_with_offsets(text, boundaries)
+    assert normalised == normalise_text(text)
+    # Each piece normalised alone lands exactly between the moved offsets.
+    for piece, start, end in zip(pieces, boundaries, boundaries[1:], strict=False):
+        assert normalised[moved[start] : moved[end]] == normalise_text(piece)
+
+
+def test_text_normalise_with_offsets_refuses_an_offset_inside_a_joined_sequence():
+    with pytest.raises(ValueError, match="offset 4 splits"):
+        normalise_with_offsets("Cafe\u0301 au lait", [4])
+    with pytest.raises(ValueError, match="offset 2 splits"):
+        normalise_with_offsets("a\r\nb", [2])
+    assert normalise_with_offsets("plain", [0, 5]) == ("plain", {0: 0, 5: 5})
+    assert normalise_with_offsets("a\rb", [1, 2, 3]) == ("a\nb", {1: 1, 2: 2, 3: 3})

@@ -7,6 +7,7 @@ from annotator.cli import (  # noqa: F401  (each module registers its command)
     annotate,
     assign,
     demo,
+    exporting,
     importing,
     review,
     schemes,

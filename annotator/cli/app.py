@@ -58,6 +58,12 @@ def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def join_names(names: list[str]) -> str:
+    """Names for a message, made visible: ``ana``, ``ana and bob``, ``ana, bob and zoe``."""
+    shown = [visible(name) for name in names]
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+
+
 def open_db(db: str):
     """Open the store named by --db (imported here so that `--help` stays fast)."""
     from annotator.store.engine import open_store

@@ -1,4 +1,5 @@
-"""`annotator import`: add articles from .txt and .jsonl files."""
+"""`annotator import`: add articles from .txt and .jsonl files, or annotated data in the
+formats of Prodigy, doccano, Label Studio, brat, CoNLL and spaCy."""
 
 from __future__ import annotations
 
@@ -7,8 +8,12 @@ from typing import Annotated
 
 import typer
 
-from annotator.cli.app import DbOption, app, open_db, reports_errors
+from annotator.cli.app import DbOption, app, join_names, open_db, reports_errors
 from annotator.cli.progress import byte_progress
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
 @app.command("import")
@@ -23,8 +28,46 @@ def import_command(
     db: DbOption = "",
     fmt: Annotated[
         str,
-        typer.Option("--format", "-f", metavar="FORMAT", help="auto (by file name), txt or jsonl."),
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="auto (by file name), txt or jsonl for plain articles; prodigy, doccano, "
+            "label-studio, brat, conll or spacy for annotated data.",
+        ),
     ] = "auto",
+    annotator: Annotated[
+        str | None,
+        typer.Option(
+            "--annotator",
+            metavar="NAME",
+            help="Store every annotation as NAME's, whatever the data says.",
+        ),
+    ] = None,
+    as_suggestions: Annotated[
+        str | None,
+        typer.Option(
+            "--as-suggestions",
+            metavar="SOURCE",
+            help="Store the spans as suggestions of SOURCE (to review), not as annotations.",
+        ),
+    ] = None,
+    scheme: Annotated[
+        str | None,
+        typer.Option(
+            "--scheme",
+            metavar="NAME",
+            help="Refuse labels that are not in this label scheme (name or TOML file).",
+        ),
+    ] = None,
+    spans_key: Annotated[
+        str | None,
+        typer.Option(
+            "--spans-key",
+            metavar="KEY",
+            help="spacy format: read doc.spans[KEY] instead of doc.ents.",
+        ),
+    ] = None,
     skip_invalid: Annotated[
         bool,
         typer.Option(
@@ -33,19 +76,33 @@ def import_command(
         ),
     ] = False,
 ) -> None:
-    """Import articles. A .txt file is one article (title: its first non-empty line); a
-    .jsonl file has one object per line with "text" and optional "title", "meta", "id".
-    Text is normalised (NFC, \\r\\n to \\n) and an article already stored is never stored
-    twice. The import is atomic: any bad record stops it and nothing is stored."""
-    from annotator.services.importing import import_articles
+    """Import articles, or annotated data. A .txt file is one article (title: its first
+    non-empty line); a .jsonl file has one object per line with "text" and optional
+    "title", "meta", "id". Annotated formats bring annotations too: who made each comes
+    from the data (Prodigy _annotator_id/_session_id, Label Studio completed_by, brat
+    annotator subfolders) or else the file name. Text is normalised (NFC, \\r\\n to \\n),
+    records of the same text join the same article, and an article is never stored twice.
+    The import is atomic: any bad record stops it and nothing is stored."""
+    from annotator.services.importing import import_files
 
     store = open_db(db)
     with byte_progress("importing") as progress:
-        report = import_articles(
-            store, paths, fmt=fmt, skip_invalid=skip_invalid, progress=progress
+        report = import_files(
+            store,
+            paths,
+            fmt=fmt,
+            annotator=annotator,
+            as_suggestions=as_suggestions,
+            scheme=scheme,
+            spans_key=spans_key,
+            skip_invalid=skip_invalid,
+            progress=progress,
         )
     for problem in report.invalid:
         typer.echo(f"skipped invalid: {problem}", err=True)
+    if report.format:
+        _annotated_summary(report)
+        return
     typer.echo(
         f"imported {report.imported} article{'s' if report.imported != 1 else ''} "
         f"from {report.files} file{'s' if report.files != 1 else ''}: "
@@ -59,3 +116,37 @@ def import_command(
     )
     if report.imported == 0 and report.duplicates:
         typer.echo("nothing new: every article was already in the database")
+
+
+def _annotated_summary(report) -> None:
+    line = f"imported {_plural(report.annotations, 'annotation')} ({_plural(report.spans, 'span')})"
+    if report.annotators:
+        line += f" by {join_names(report.annotators)}"
+    if report.suggestions:
+        line += f", {_plural(report.suggestions, 'suggestion')} from {join_names(report.sources)}"
+    line += (
+        f" on {_plural(report.articles, 'article')} ({report.imported:,} new) "
+        f"from {_plural(report.files, report.format + ' file' if report.format != 'brat' else 'brat folder')}"
+    )
+    typer.echo(line)
+    statuses = ", ".join(
+        f"{status.replace('_', ' ')} {count:,}" for status, count in report.statuses.items()
+    )
+    if statuses:
+        typer.echo(f"statuses: {statuses}")
+    if report.repeated:
+        typer.echo(
+            f"note: {_plural(report.repeated, 'record')} repeated an article already given by the "
+            "same annotator in this import; the later one was kept",
+            err=True,
+        )
+    if report.not_imported:
+        typer.echo(
+            "not imported (annotator holds entity spans only): "
+            + ", ".join(f"{count:,} {kind}" for kind, count in report.not_imported.items()),
+            err=True,
+        )
+    if report.invalid:
+        typer.echo(f"{_plural(len(report.invalid), 'invalid record')} skipped", err=True)
+    if report.ignored_files:
+        typer.echo(f"{_plural(len(report.ignored_files), 'file')} of other types ignored", err=True)

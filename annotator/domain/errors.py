@@ -33,3 +33,8 @@ class StoreError(AnnotatorError):
 
 class ConflictError(AnnotatorError):
     """Another process changed the same annotation since we last read it."""
+
+
+class ExportError(AnnotatorError):
+    """Stored data that the chosen export format cannot hold as it is (a span that does not
+    align with tokens, overlapping spans for NER, ...); the message names article and span."""

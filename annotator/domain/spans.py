@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from array import array
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -110,3 +111,36 @@ def seed_suggestions(suggested: list[Span], taken: list[Span]) -> list[Span]:
         if not any(span.overlaps(other) for other in taken + chosen):
             chosen.append(span)
     return chosen
+
+
+def without_overlaps(spans: Iterable[Span]) -> tuple[list[Span], list[tuple[Span, Span]]]:
+    """Split ``spans`` into those that can stand together in one layer (NER, IOB tags) and
+    the others, each with the span it overlaps. Of overlapping spans the one that starts
+    first is kept, and of two that start together the longer."""
+    kept: list[Span] = []
+    dropped: list[tuple[Span, Span]] = []
+    for span in sorted(spans, key=lambda s: (s.start, -s.end, s.label)):
+        if kept and span.start < kept[-1].end:
+            dropped.append((span, kept[-1]))
+        else:
+            kept.append(span)
+    return kept, dropped
+
+
+def cut_tokens(tokens: Iterable[tuple[int, int]], cuts: Iterable[int]) -> list[tuple[int, int]]:
+    """Token (start, end) ranges, each cut in two at every offset of ``cuts`` strictly
+    inside it, so that spans starting or ending there align with tokens."""
+    points = sorted(set(cuts))
+    result: list[tuple[int, int]] = []
+    index = 0
+    for start, end in tokens:
+        while index < len(points) and points[index] <= start:
+            index += 1
+        inner = index
+        while inner < len(points) and points[inner] < end:
+            result.append((start, points[inner]))
+            start = points[inner]
+            inner += 1
+        result.append((start, end))
+        index = inner
+    return result

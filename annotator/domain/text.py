@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from collections.abc import Iterable
 
 # Bidirectional embedding/override/isolate controls can reorder what a terminal shows;
 # they are made visible like C0/C1 controls. LRM/RLM and ZWJ/ZWNJ are legitimate in
@@ -16,6 +17,40 @@ def normalise_text(text: str) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return unicodedata.normalize("NFC", text)
+
+
+def normalise_with_offsets(text: str, offsets: Iterable[int]) -> tuple[str, dict[int, int]]:
+    """Normalise ``text`` as normalise_text does and map each offset in ``offsets`` (positions
+    in ``text``) to the same position in the result.
+
+    An offset that falls inside a sequence normalisation joins or changes (between ``\r``
+    and ``\n``, or between a letter and a combining mark NFC merges into it) has no
+    position in the result: ValueError names it.
+    """
+    wanted = sorted(set(offsets))
+    if "\r" not in text and unicodedata.is_normalized("NFC", text):
+        return text, {offset: offset for offset in wanted}
+    whole = normalise_text(text)
+    mapping: dict[int, int] = {}
+    pieces: list[str] = []
+    previous, position = 0, 0
+    for offset in wanted:
+        piece = normalise_text(text[previous:offset])
+        pieces.append(piece)
+        position += len(piece)
+        mapping[offset] = position
+        previous = offset
+    pieces.append(normalise_text(text[previous:]))
+    # Pieces normalised apart give the text normalised whole unless an offset cuts a
+    # sequence that normalisation treats as one; then find which (the rare, slow path).
+    if "".join(pieces) != whole:
+        for old in wanted:
+            if normalise_text(text[:old]) + normalise_text(text[old:]) != whole:
+                raise ValueError(
+                    f"offset {old} splits a character sequence that Unicode normalisation joins"
+                )
+        raise ValueError("offsets split character sequences that Unicode normalisation joins")
+    return whole, mapping
 
 
 def content_hash(normalised_text: str) -> str:

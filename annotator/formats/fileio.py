@@ -60,27 +60,29 @@ def iter_lines(path: Path) -> Iterator[tuple[int, str | InputError]]:
                 yield number, exc
 
 
-def _mode_for(path: Path) -> int:
-    try:
-        return path.stat().st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+def default_mode(directory: bool = False) -> int:
+    """The permissions a new file (or folder) gets under the process's umask, the way
+    open() would create it; temporary files otherwise stay private (0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return (0o777 if directory else 0o666) & ~mask
 
 
 @contextmanager
 def atomic_output(path: Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
     """Write ``path`` through a temporary file in the same folder, renamed into place only
     when the block succeeds; on any error the temporary file is removed and ``path`` is
-    untouched."""
+    untouched. The file gets the permissions of the file it replaces, or the usual ones
+    for a new file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
     try:
-        # mkstemp makes the file private (0600); the result should have the permissions
-        # of the file it replaces, or those a new file gets (0666 less the umask).
-        os.chmod(fd, _mode_for(path))
+        try:
+            permissions = path.stat().st_mode & 0o7777
+        except OSError:
+            permissions = default_mode()
+        os.chmod(fd, permissions)
         with os.fdopen(fd, mode, encoding=encoding if "b" not in mode else None) as handle:
             yield handle
             handle.flush()

@@ -12,11 +12,27 @@ from types import ModuleType
 
 from annotator.domain.errors import InputError
 from annotator.domain.records import ArticleRecord
-from annotator.formats import jsonl, plaintext
+from annotator.formats import brat, conll, docbin, doccano, jsonl, labelstudio, plaintext, prodigy
 from annotator.store.rows import article_rows
 
 # Readers of plain articles by format name. Each module has SUFFIXES and read(path).
 ARTICLE_READERS: dict[str, ModuleType] = {"txt": plaintext, "jsonl": jsonl}
+
+# Formats that carry annotations, by the name `--format` takes; each module reads
+# (read(path) yields AnnotatedRecord | ArticleRecord | InputError) and writes.
+ANNOTATED_FORMATS: dict[str, ModuleType] = {
+    "spacy": docbin,
+    "prodigy": prodigy,
+    "doccano": doccano,
+    "label-studio": labelstudio,
+    "brat": brat,
+    "conll": conll,
+}
+FORMAT_ALIASES = {"docbin": "spacy", "labelstudio": "label-studio"}
+# Written as one file (--out names the file); the others fill a folder.
+SINGLE_FILE_FORMATS = frozenset({"prodigy", "label-studio", "conll"})
+# Unambiguous file name endings that `--format auto` takes for an annotated format.
+AUTO_ANNOTATED = {".spacy": "spacy", ".conll": "conll", ".iob": "conll", ".json": "label-studio"}
 
 BATCH_SIZE = 2000
 ProgressCallback = Callable[[int, int], None]  # (bytes read so far, total bytes)

@@ -192,13 +192,15 @@ def stored_annotations(
     chunk: int = 500,
     annotators: Collection[str] | None = None,
     article_ids: Collection[int] | None = None,
+    articles: tuple[int | None, int | None] = (None, None),
 ) -> Iterator[StoredAnnotation]:
     """Annotations in a stable order (article id, then annotator name), streamed.
 
     ``source``: "gold" (adjudicated), "all" (every annotator's own annotations) or one
     annotator's name. ``status``: "done", "all", or another status name. ``annotators``
-    and ``article_ids`` narrow the reading further. Spans are read a chunk of annotations
-    at a time, so memory does not grow with the corpus.
+    and ``article_ids`` narrow the reading further; ``articles`` keeps article ids in
+    ``(after, upto]`` (None: no bound), so that two processes can share an export. Spans
+    are read a chunk of annotations at a time, so memory does not grow with the corpus.
     """
     columns = (
         Annotation.id,
@@ -214,8 +216,26 @@ def stored_annotations(
         Article.meta,
         Annotator.name,
     )
-    for query in _queries(columns, source, status, annotators, article_ids):
+    for query in _queries(columns, source, status, annotators, article_ids, articles):
         yield from _stream(session, query, chunk)
+
+
+def selected_articles(
+    session: Session,
+    *,
+    source: str = "all",
+    status: str = "done",
+    articles: tuple[int | None, int | None] = (None, None),
+) -> list[tuple[int, str, str]]:
+    """(article id, content hash, annotator name) of each annotation stored_annotations
+    would yield, in the same order, without texts or spans: what an export needs to know
+    before it starts (how many, the train/dev split, articles annotated twice)."""
+    columns = (Annotation.article_id, Article.content_hash, Annotator.name)
+    return [
+        tuple(row)
+        for query in _queries(columns, source, status, None, None, articles)
+        for row in session.execute(query)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +283,7 @@ def _queries(
     status: str,
     annotators: Collection[str] | None,
     article_ids: Collection[int] | None,
+    articles: tuple[int | None, int | None] = (None, None),
 ) -> Iterator[Select]:
     """The annotation query, in article id slices when ids are given (one query per slice
     keeps the number of bound parameters within SQLite's limit)."""
@@ -272,6 +293,11 @@ def _queries(
         .join(Annotator, Annotator.id == Annotation.annotator_id)
         .order_by(Annotation.article_id, Annotator.name, Annotation.kind)
     )
+    after, upto = articles
+    if after is not None:
+        query = query.where(Annotation.article_id > after)
+    if upto is not None:
+        query = query.where(Annotation.article_id <= upto)
     if source == "gold":
         query = query.where(Annotation.kind == Kind.GOLD.value)
     else:

@@ -8,8 +8,9 @@ from sqlalchemy import Connection, column, func, insert, select, table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from annotator.domain.records import ArticleRecord
 from annotator.store.models import Article
-from annotator.store.rows import ARTICLE_COLUMNS
+from annotator.store.rows import ARTICLE_COLUMNS, add_hashes, article_rows
 
 ARTICLE = Article.__table__  # type: ignore[attr-defined]
 
@@ -67,6 +68,20 @@ def article_ids_by_hash(conn: Connection, hashes: Sequence[str]) -> dict[str, in
         )
         found.update({h: i for h, i in rows})
     return found
+
+
+def ensure_articles(conn: Connection, records: Sequence[ArticleRecord]) -> tuple[list[int], int]:
+    """Store the records' articles that are not stored yet (one executemany) and return the
+    article id of each record, in order, and how many articles were new.
+
+    An article already stored keeps its title and meta: its text is its identity.
+    """
+    if not records:
+        return [], 0
+    rows = add_hashes(article_rows(records, conn.dialect.name))
+    added = insert_articles(conn, rows)
+    ids = article_ids_by_hash(conn, [row[0] for row in rows])
+    return [ids[row[0]] for row in rows], added
 
 
 def count_articles(session: Session) -> int:

@@ -1,0 +1,229 @@
+"""brat standoff: ``<doc>.txt`` holds the text, ``<doc>.ann`` its entities as
+``T1<TAB>LABEL start end<TAB>span text``, offsets in characters of the ``.txt``.
+
+A project folder whose first-level subfolders hold the documents has one annotator per
+subfolder (the layout bratiaa uses for agreement); the same document in two subfolders is
+the same article. A folder that holds ``.ann`` files itself is one annotator's. Relations,
+events, attributes and notes are not imported (the import reports how many there were);
+a discontinuous entity (``0 5;9 12``) is refused, as annotator cannot hold it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from annotator.domain.errors import InputError
+from annotator.domain.records import AnnotatedRecord, ArticleRecord
+from annotator.domain.spans import check_span
+from annotator.domain.text import check_name, first_nonempty_line, normalise_text, visible
+from annotator.formats.common import RawSpan, build_record, safe_file_name
+from annotator.formats.fileio import atomic_output, iter_lines, read_text
+
+SUFFIXES = (".ann",)
+_KINDS = {
+    "R": "relations",
+    "E": "events",
+    "A": "attributes",
+    "M": "attributes",
+    "N": "normalisations",
+    "#": "notes",
+    "*": "equivalences",
+}
+
+
+def _visible_files(folder: Path, suffix: str) -> list[Path]:
+    return sorted(
+        p
+        for p in folder.rglob(f"*{suffix}")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+
+
+def annotator_folders(root: Path) -> list[Path]:
+    """The first-level subfolders of ``root`` that hold brat documents, by name."""
+    return [
+        child
+        for child in sorted(root.iterdir())
+        if child.is_dir() and not child.name.startswith(".") and _visible_files(child, ".txt")
+    ]
+
+
+def flat_span_text(text: str) -> str:
+    """A span's text as the ``.ann`` line carries it: line breaks become spaces."""
+    return text.replace("\r", " ").replace("\n", " ")
+
+
+def read_document(
+    txt: Path, ann: Path | None, annotator: str | None, doc_name: str
+) -> AnnotatedRecord | ArticleRecord:
+    """One document: its text and (when there is an ``.ann`` file) its entities."""
+    text = read_text(txt)
+    title = first_nonempty_line(normalise_text(text))
+    if ann is None:
+        return ArticleRecord(
+            text=normalise_text(text),
+            title=title,
+            source=txt.name,
+            external_id=doc_name,
+            where=str(txt),
+        )
+    spans: list[RawSpan] = []
+    ignored: Counter[str] = Counter()
+    for number, line in iter_lines(ann):
+        if isinstance(line, InputError):
+            raise line
+        if not line.strip():
+            continue
+        if line[0] != "T":
+            ignored[_KINDS.get(line[0], "other lines")] += 1
+            continue
+        parts = line.split("\t", 2)
+        if len(parts) < 2:
+            raise InputError("expected 'T<n><TAB>LABEL start end<TAB>text'", path=ann, line=number)
+        head = parts[1].split(" ", 1)
+        if len(head) != 2:
+            raise InputError(f"entity {parts[0]} has no offsets", path=ann, line=number)
+        label, offsets = head
+        if ";" in offsets:
+            raise InputError(
+                f"entity {parts[0]} is discontinuous ({offsets}); annotator holds contiguous "
+                "spans only",
+                path=ann,
+                line=number,
+            )
+        try:
+            start, end = (int(value) for value in offsets.split())
+        except ValueError:
+            raise InputError(
+                f"entity {parts[0]}: offsets must be two integers, got {offsets!r}",
+                path=ann,
+                line=number,
+            ) from None
+        what = f"entity {parts[0]} {visible(label)} [{start}, {end})"
+        problem = check_span(start, end, len(text)) or check_name(label, "label")
+        if problem:
+            raise InputError(f"{what}: {problem} of {txt.name}", path=ann, line=number)
+        if len(parts) == 3 and parts[2] != flat_span_text(text[start:end]):
+            raise InputError(
+                f"{what}: text {visible(parts[2])!r} does not match "
+                f"{visible(flat_span_text(text[start:end]))!r} in {txt.name}",
+                path=ann,
+                line=number,
+            )
+        spans.append(RawSpan(start, end, label))
+    try:
+        return build_record(
+            text,
+            spans,
+            path=ann,
+            annotator=annotator,
+            title=title,
+            source=txt.name,
+            external_id=doc_name,
+            ignored=[f"{count} {kind}" for kind, count in sorted(ignored.items())],
+        )
+    except InputError as exc:
+        raise InputError(exc.reason, path=ann) from None
+
+
+def _documents(
+    folder: Path, annotator: str | None
+) -> Iterator[AnnotatedRecord | ArticleRecord | InputError]:
+    for txt in _visible_files(folder, ".txt"):
+        ann = txt.with_suffix(".ann")
+        doc_name = txt.relative_to(folder).with_suffix("").as_posix()
+        try:
+            yield read_document(txt, ann if ann.exists() else None, annotator, doc_name)
+        except InputError as exc:
+            yield exc
+    for ann in _visible_files(folder, ".ann"):
+        if not ann.with_suffix(".txt").exists():
+            yield InputError(f"no {ann.with_suffix('.txt').name} beside it", path=ann)
+
+
+def read(path: Path) -> Iterator[AnnotatedRecord | ArticleRecord | InputError]:
+    """Yield the documents of a brat project folder (one annotator per first-level
+    subfolder), of a folder of documents, or of one ``.ann``/``.txt`` file."""
+    if path.is_file():
+        txt, ann = path.with_suffix(".txt"), path.with_suffix(".ann")
+        if not txt.exists():
+            yield InputError(f"no {txt.name} beside it", path=path)
+            return
+        try:
+            yield read_document(txt, ann if ann.exists() else None, None, txt.stem)
+        except InputError as exc:
+            yield exc
+        return
+    if any(path.glob("*.ann")):
+        yield from _documents(path, None)
+        return
+    folders = annotator_folders(path)
+    if not folders:
+        yield InputError("no brat documents (.txt with .ann) here", path=path)
+    for folder in folders:
+        yield from _documents(folder, folder.name)
+
+
+def ann_lines(record: AnnotatedRecord) -> str:
+    """The ``.ann`` text of one record."""
+    text = record.article.text
+    return "".join(
+        f"T{i}\t{s.label} {s.start} {s.end}\t{flat_span_text(text[s.start : s.end])}\n"
+        for i, s in enumerate(record.spans, 1)
+    )
+
+
+def document_name(record: AnnotatedRecord, taken: dict[str, int]) -> str:
+    """A file name for the record's article: its external id or source file name when that
+    is free, else ``article-<id>``; ``taken`` maps names already given to article ids."""
+    article = record.article
+    candidates = [article.external_id, Path(article.source).stem if article.source else None]
+    for candidate in candidates:
+        if candidate:
+            name = safe_file_name(candidate.replace("/", "_"))
+            if taken.get(name, record.article_id) == record.article_id:
+                return name
+    return f"article-{record.article_id}"
+
+
+ANNOTATION_CONF = """# Entity types of this export, for brat's display.
+[entities]
+{labels}
+
+[relations]
+
+[events]
+
+[attributes]
+"""
+
+
+def write(records: Iterable[AnnotatedRecord], folder: Path) -> list[Path]:
+    """Write ``<annotator>/<doc>.txt`` and ``.ann`` files and an ``annotation.conf`` into
+    ``folder``; return the annotator folders written."""
+    taken: dict[str, int] = {}
+    names: dict[int, str] = {}
+    labels: set[str] = set()
+    annotators: set[str] = set()
+    for record in records:
+        assert record.article_id is not None
+        name = names.get(record.article_id)
+        if name is None:
+            name = document_name(record, taken)
+            taken[name] = record.article_id
+            names[record.article_id] = name
+        person = safe_file_name(record.annotator or "annotations")
+        annotators.add(person)
+        target = folder / person
+        # Bytes, not text mode: brat's offsets count characters of the file exactly as
+        # written, so no line end may be translated on the way.
+        with atomic_output(target / f"{name}.txt", mode="wb") as handle:
+            handle.write(record.article.text.encode("utf-8"))
+        with atomic_output(target / f"{name}.ann", mode="wb") as handle:
+            handle.write(ann_lines(record).encode("utf-8"))
+        labels.update(span.label for span in record.spans)
+    with atomic_output(folder / "annotation.conf") as handle:
+        handle.write(ANNOTATION_CONF.format(labels="\n".join(sorted(labels))))
+    return [folder / person for person in sorted(annotators)]

@@ -1,0 +1,209 @@
+"""What the annotated formats share: building checked records, article metadata, span
+problems on export, and file names that are safe for annotator and document names."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from annotator.domain.errors import ExportError, InputError
+from annotator.domain.records import AnnotatedRecord, ArticleRecord
+from annotator.domain.spans import Origin, Span, Status, check_span
+from annotator.domain.text import (
+    check_name,
+    normalise_text,
+    normalise_with_offsets,
+    visible,
+)
+
+# Article fields that travel inside a format's metadata object, next to the article's own
+# meta: on export they are added to it, on import taken out of it again.
+META_TITLE, META_SOURCE, META_ID = "title", "source", "id"
+
+
+@dataclass(frozen=True, slots=True)
+class RawSpan:
+    """A span as a file gives it, before checks: offsets into the file's own text, and the
+    span's text where the format repeats it (None where it does not)."""
+
+    start: Any
+    end: Any
+    label: Any
+    text: str | None = None
+
+
+def article_meta(article: ArticleRecord) -> dict[str, Any]:
+    """The article's meta with its title, source and external id added (when set)."""
+    meta = dict(article.meta)
+    if article.title:
+        meta[META_TITLE] = article.title
+    if article.source:
+        meta[META_SOURCE] = article.source
+    if article.external_id is not None:
+        meta[META_ID] = article.external_id
+    return meta
+
+
+def split_meta(
+    meta: dict[str, Any], path: Path, line: int | None
+) -> tuple[str, str | None, str | None, dict[str, Any]]:
+    """The inverse of article_meta: (title, source, external id, the rest)."""
+    rest = dict(meta)
+    title = rest.pop(META_TITLE, "") or ""
+    source = rest.pop(META_SOURCE, None)
+    external_id = rest.pop(META_ID, None)
+    if not isinstance(title, str):
+        raise InputError(f"meta '{META_TITLE}' must be a string", path=path, line=line)
+    if source is not None and not isinstance(source, str):
+        raise InputError(f"meta '{META_SOURCE}' must be a string", path=path, line=line)
+    if external_id is not None:
+        if isinstance(external_id, bool) or not isinstance(external_id, str | int):
+            raise InputError(
+                f"meta '{META_ID}' must be a string or an integer", path=path, line=line
+            )
+        external_id = str(external_id)
+    return title, source, external_id, rest
+
+
+def describe_span(start: Any, end: Any, label: Any) -> str:
+    """A span as messages show it: ``[3, 9) LOC``."""
+    return f"[{start!r}, {end!r}) {visible(str(label))}"
+
+
+def build_record(
+    text: Any,
+    spans: Sequence[RawSpan],
+    *,
+    path: Path,
+    line: int | None = None,
+    where: str | None = None,
+    annotator: str | None = None,
+    status: Status = Status.DONE,
+    note: str = "",
+    title: str = "",
+    source: str | None = None,
+    external_id: str | None = None,
+    meta: dict[str, Any] | None = None,
+    suggested_by: str | None = None,
+    ignored: list[str] | None = None,
+) -> AnnotatedRecord:
+    """Check a record read from a file and build it, or raise InputError naming the file,
+    the line (or ``where``) and the span at fault.
+
+    Offsets are checked against the text exactly as the file has it (inside it, not empty,
+    and equal to the span text where the format repeats it), then the text is normalised
+    (NFC, ``\\r\\n`` to ``\\n``) and the offsets moved with it. Identical spans given twice
+    are stored once.
+    """
+    location = {"path": where or path, "line": None if where else line}
+    if type(text) is not str:
+        raise InputError(
+            "record has no 'text'" if text is None else "'text' must be a string", **location
+        )
+    checked: list[tuple[int, int, str]] = []
+    for index, raw in enumerate(spans, 1):
+        what = f"span {index} {describe_span(raw.start, raw.end, raw.label)}"
+        if type(raw.start) is not int or type(raw.end) is not int:
+            raise InputError(f"{what}: offsets must be integers", **location)
+        problem = check_span(raw.start, raw.end, len(text))
+        if problem:
+            raise InputError(f"{what}: {problem}", **location)
+        if type(raw.label) is not str:
+            raise InputError(f"{what}: label must be a string", **location)
+        problem = check_name(raw.label, "label")
+        if problem:
+            raise InputError(f"{what}: {problem}", **location)
+        if raw.text is not None and raw.text != text[raw.start : raw.end]:
+            raise InputError(
+                f"{what}: span text {visible(raw.text)!r} does not match the text there "
+                f"({visible(text[raw.start : raw.end])!r})",
+                **location,
+            )
+        checked.append((raw.start, raw.end, raw.label))
+    try:
+        normalised, moved = normalise_with_offsets(
+            text, (offset for start, end, _ in checked for offset in (start, end))
+        )
+    except ValueError as exc:
+        raise InputError(f"a span {exc}", **location) from None
+    unique = sorted({Span(moved[s], moved[e], label, Origin.MANUAL) for s, e, label in checked})
+    article = ArticleRecord(
+        text=normalised,
+        title=normalise_text(title).strip() if title else "",
+        source=source if source is not None else path.name,
+        meta=meta or {},
+        external_id=external_id,
+        where=str(where or (f"{path}:{line}" if line is not None else path)),
+    )
+    return AnnotatedRecord(
+        article=article,
+        spans=unique,
+        annotator=annotator,
+        status=status,
+        note=note,
+        suggested_by=suggested_by,
+        ignored=ignored or [],
+    )
+
+
+def export_where(record: AnnotatedRecord) -> str:
+    """How export messages name the article of a record: ``article 12 “Title”``."""
+    title = record.article.title
+    name = f"article {record.article_id}" if record.article_id is not None else "article"
+    return f"{name} “{title[:60]}”" if title else name
+
+
+@dataclass
+class SpanProblems:
+    """Spans a format cannot hold, found while exporting. Without ``skip_invalid`` the first
+    one stops the export (ExportError); with it, the span is left out and listed here."""
+
+    skip_invalid: bool
+    found: list[str] = field(default_factory=list)
+
+    def report(self, record: AnnotatedRecord, span: Span, reason: str) -> None:
+        """Record (or raise) the problem of one span of one record."""
+        text = record.article.text[span.start : span.end]
+        message = (
+            f"{export_where(record)}: span [{span.start}, {span.end}) {span.label} "
+            f"{text[:60]!r}: {reason}"
+        )
+        if record.annotator:
+            message += f" (annotator {record.annotator})"
+        if not self.skip_invalid:
+            raise ExportError(message + "; --skip-invalid leaves such spans out and lists them")
+        self.found.append(message)
+
+
+_UNSAFE = re.compile(r"[^\w.\-@+]")
+
+
+def safe_file_name(name: str) -> str:
+    """``name`` itself when it can be a file name on every platform; otherwise a cleaned
+    form with a short hash of the name, so that two different names never collide."""
+    cleaned = _UNSAFE.sub("_", name).lstrip(".")[:80]
+    if cleaned == name and name.upper() not in _RESERVED_WINDOWS_NAMES:
+        return name
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+    return f"{cleaned or 'unnamed'}-{digest}"
+
+
+_RESERVED_WINDOWS_NAMES = {"CON", "PRN", "AUX", "NUL"} | {
+    f"{base}{n}" for base in ("COM", "LPT") for n in range(1, 10)
+}
+
+
+def group_by_article(records: Iterable[AnnotatedRecord]) -> Iterable[list[AnnotatedRecord]]:
+    """Consecutive records of the same article, as lists (exports arrive ordered by article)."""
+    group: list[AnnotatedRecord] = []
+    for record in records:
+        if group and record.article_id != group[0].article_id:
+            yield group
+            group = []
+        group.append(record)
+    if group:
+        yield group
