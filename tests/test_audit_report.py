@@ -31,23 +31,23 @@ BRAT = FIXTURES / "multi-annotator-brat"
 
 
 def load_brat_project(root: Path) -> dict[str, DocAnnotations]:
-    """One folder per annotator, brat standoff; T lines only (all the fixture has).
-    To be replaced by the real brat importer once it is merged."""
-    people = sorted(p.name for p in root.iterdir() if p.is_dir())
-    names = sorted({f.stem for p in people for f in (root / p).glob("*.ann")})
-    docs = {}
-    for name in names:
-        text = (root / people[0] / f"{name}.txt").read_text(encoding="utf-8")
-        spans = {}
-        for person in people:
-            found = []
-            for line in (root / person / f"{name}.ann").read_text(encoding="utf-8").splitlines():
-                if line.startswith("T"):
-                    label, start, end = line.split("\t")[1].split(" ")
-                    found.append(Span(int(start), int(end), label))
-            spans[person] = found
-        docs[name] = DocAnnotations(text, spans, name)
-    return docs
+    """A bratiaa project (one folder per annotator) imported by the real brat importer
+    into a fresh database, read back as the measures' input, keyed by document name."""
+    import tempfile
+
+    from annotator.services.agreement import documents
+    from annotator.services.importing import import_files
+    from annotator.store.engine import open_store
+    from annotator.store.models import Article
+
+    with tempfile.TemporaryDirectory() as folder:
+        store = open_store(Path(folder) / "brat.db")
+        import_files(store, [root], fmt="brat")
+        with store.read() as session:
+            names = {a.id: a.external_id for a in session.query(Article)}
+            docs = {names[doc_id]: doc for doc_id, doc in documents(session)}
+        store.dispose()
+    return {name: DocAnnotations(doc.text, doc.spans, name) for name, doc in sorted(docs.items())}
 
 
 @pytest.fixture(scope="module")
