@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from annotator.cli import demo, importing, schemes, stats  # noqa: F401  (each module registers its command)
+from annotator.cli import demo, importing, schemes, stats, suggest  # noqa: F401  (each module registers its command)
 from annotator.cli.app import app
 
 
