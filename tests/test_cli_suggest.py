@@ -242,6 +242,7 @@ def test_cli_suggest_interrupted_run_resumes_where_it_stopped(tmp_path, how):
         helpers = _children(proc.pid) or helpers
         time.sleep(0.01)
     helpers = _children(proc.pid) or helpers
+    assert helpers, "a run this size forks a helper process"
     os.kill(proc.pid, getattr(signal, how))
     _, err = proc.communicate(timeout=60)
     done = _count(db, "suggestionrun")

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
+import threading
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -11,6 +15,7 @@ from sqlalchemy import func, select
 
 from annotator.domain.errors import InputError
 from annotator.nlp.suggester import SuggestConfig
+from annotator.services.background import ChildWorker
 from annotator.services.importing import import_articles
 from annotator.services.schemes import find_scheme
 from annotator.services.suggesting import (
@@ -151,41 +156,101 @@ def test_suggesting_only_adds_what_a_new_source_finds(store, tmp_path):
         assert session.scalar(select(func.count()).select_from(Tokens)) == 6  # 2 tokenizers
 
 
-def test_suggesting_helper_process_stores_the_same_as_one_process(store, tmp_path):
+@contextmanager
+def _another_thread():
+    """A second thread runs meanwhile (as in the annotation screen): no fork then."""
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _reference_rows(tmp_path: Path, texts: list[str]) -> list[tuple]:
+    from annotator.store.engine import open_store
+
+    other = open_store(tmp_path / "reference.db")
+    try:
+        _import_texts(other, tmp_path, texts)
+        alone = suggest_articles(other, build_suggester(SuggestConfig()), helper=False)
+        assert alone.helper == ""
+        return _rows(other)
+    finally:
+        other.dispose()
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_suggesting_helper_process_stores_the_same_as_one_process(store, tmp_path, method):
     texts = [
         f"Report {i}: shelling hit Idlib and Hama on Monday, {i} civilians fled."
         for i in range(700)
     ]
     _import_texts(store, tmp_path, texts)
-    other_path = tmp_path / "other.db"
-    from annotator.store.engine import open_store
-
-    other = open_store(other_path)
-    try:
-        _import_texts(other, tmp_path, texts)
-        suggester = build_suggester(SuggestConfig())
-        with_helper = suggest_articles(store, suggester, helper=True, batch_size=16)
-        alone = suggest_articles(other, suggester, helper=False)
-        assert with_helper.helper and not alone.helper
-        assert with_helper.articles == alone.articles == 700
-        assert _rows(store) == _rows(other)
-    finally:
-        other.dispose()
+    suggester = build_suggester(SuggestConfig())
+    if method == "fork":
+        assert ChildWorker.can_fork()
+        report = suggest_articles(store, suggester, helper=True, batch_size=16)
+    else:
+        with _another_thread():
+            assert not ChildWorker.can_fork()
+            report = suggest_articles(store, suggester, helper=True, batch_size=16)
+    assert report.helper == method
+    assert report.articles == 700
+    assert _rows(store) == _reference_rows(tmp_path, texts)
 
 
-def test_suggesting_falls_back_when_the_helper_fails(store, tmp_path):
+def test_suggesting_finishes_alone_when_the_helper_is_killed(store, tmp_path):
+    texts = [f"Idlib report {i}, {i} civilians fled to Aleppo." for i in range(1500)]
+    _import_texts(store, tmp_path, texts)
+    killed: list[int] = []
+
+    def kill_helper(done: int, total: int) -> None:
+        if not killed:  # like the OOM killer, at the first progress report
+            for pid in _children(os.getpid()):
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+
+    report = suggest_articles(
+        store, build_suggester(SuggestConfig()), helper=True, batch_size=16, progress=kill_helper
+    )
+    assert killed and report.helper == "fork"
+    assert report.articles == 1500
+    assert _rows(store) == _reference_rows(tmp_path, texts)
+
+
+def test_suggesting_falls_back_when_a_spawned_helper_refuses(store, tmp_path):
     patterns = tmp_path / "p.jsonl"
     patterns.write_text('{"label": "LOCATION", "pattern": "Idlib"}\n', encoding="utf-8")
     _import_texts(store, tmp_path, [f"Idlib report {i}" for i in range(300)])
     suggester = build_suggester(SuggestConfig(patterns=str(patterns)))
-    # The file changes after the suggester was built: the helper, building its own from
-    # the same config, gets another source id, refuses, and this process does the work.
+    # The file changes after the suggester was built: a spawned helper, building its own
+    # from the same config, gets another source id, refuses, and this process does it all.
     patterns.write_text('{"label": "LOCATION", "pattern": "Hama"}\n', encoding="utf-8")
-    report = suggest_articles(store, suggester, helper=True, batch_size=8)
+    with _another_thread():
+        report = suggest_articles(store, suggester, helper=True, batch_size=8)
+    assert report.helper == "spawn"
     assert report.articles == 300
     assert report.labels == Counter({"LOCATION": 300})
     with store.read() as session:
         assert session.scalar(select(func.count()).select_from(SuggestionRun)) == 300
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                # multiprocessing's own resource tracker is a child too; leave it be.
+                if b"resource_tracker" not in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+    return found
 
 
 def test_suggesting_one_article_and_reading_tokens(store, tmp_path):

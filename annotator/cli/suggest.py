@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -46,8 +47,8 @@ def suggest_command(
     ] = "en",
 ) -> None:
     """Suggest entities for every article that has none yet from these sources: the
-    scheme's pattern file (or --patterns FILE) run by a spaCy EntityRuler, and/or a spaCy
-    pipeline (--model). Runs in batches, each committed at once: an interrupted run
+    scheme's pattern file (or --patterns FILE; spaCy EntityRuler patterns, one JSON object
+    per line), and/or a spaCy pipeline (--model). Runs in batches, each committed at once: an interrupted run
     continues where it stopped, and a second run only does what is new. The setup used
     becomes the project's (the annotation screen suggests with it)."""
     from annotator.nlp.pipelines import has_default_meta
@@ -62,14 +63,22 @@ def suggest_command(
     if no_patterns and patterns is not None:
         raise typer.BadParameter("--patterns and --no-patterns contradict each other")
     config = SuggestConfig(
-        scheme=_absolute_if_file(scheme),
-        patterns=str(patterns.expanduser().resolve()) if patterns is not None else None,
+        scheme=scheme,
+        patterns=str(patterns) if patterns is not None else None,
         use_patterns=not no_patterns,
-        model=_absolute_if_file(model) if model else None,
+        model=model,
         lang=lang,
     )
     store = open_db(db)
     suggester = build_suggester(config)
+    # Stored with absolute paths, so that the annotation screen finds the same files
+    # from any folder; messages keep the paths as they were typed.
+    stored = replace(
+        config,
+        scheme=_absolute_if_file(scheme),
+        patterns=_absolute_if_file(str(patterns)) if patterns is not None else None,
+        model=_absolute_if_file(model) if model else None,
+    )
     with store.read() as session:
         articles = count_articles(session)
     for line in _describe(suggester):
@@ -84,8 +93,10 @@ def suggest_command(
     if articles == 0:
         typer.echo("no articles in the database: import some first (annotator import)")
         return
-    save_project_config(store, config)
-    with count_progress("suggesting") as progress:
+    save_project_config(store, stored)
+    # No refresh thread: with one thread, the helper process can be forked (see
+    # services.background.ChildWorker.can_fork) instead of importing spaCy afresh.
+    with count_progress("suggesting", refresh_thread=False) as progress:
         report = suggest_articles(store, suggester, progress=progress)
     done_before = articles - report.pending
     if report.pending == 0:

@@ -57,7 +57,9 @@ def from_subprocess(func: Callable[..., Iterator[Any]], *args: Any) -> Iterator[
 _STOP = ("stop",)
 
 
-def _serve(jobs, results, setup: Callable[..., Callable[[Any], Any]], args: tuple) -> None:
+def _serve(
+    jobs, results, setup: Callable[..., Callable[[Any], Any]], args: tuple, inherited: tuple
+) -> None:
     """The child side of ChildWorker: set up, say so, then answer jobs in order.
 
     One thread receives jobs and one sends results, so the main thread keeps computing
@@ -67,6 +69,10 @@ def _serve(jobs, results, setup: Callable[..., Callable[[Any], Any]], args: tupl
     import queue
     import threading
 
+    for connection in inherited:
+        # A forked child holds copies of the parent's ends; while it does, the job pipe
+        # would never report the parent gone.
+        connection.close()
     inbox: queue.SimpleQueue = queue.SimpleQueue()
     outbox: queue.SimpleQueue = queue.SimpleQueue()
 
@@ -107,23 +113,29 @@ class ChildFailed(RuntimeError):
 
 
 class ChildWorker:
-    """A spawned child process that runs ``setup(*args)`` once, then applies the function it
+    """A child process that runs ``setup(*args)`` once, then applies the function it
     returns to each job submitted, answering in submission order.
 
     Jobs and results are pickled through pipes. The child starts in the background: check
-    ``ready`` before submitting if the caller can do the work itself meanwhile. ``setup``
-    must be a module-level function. If the parent dies, the child's pipe closes and it
-    exits; ``close()`` ends it at once.
+    ``ready`` before submitting if the caller can do the work itself meanwhile. With
+    ``method="spawn"`` the child is a fresh interpreter: ``setup`` must be a module-level
+    function and ``args`` picklable. With ``"fork"`` it is a copy of this process, so
+    ``args`` may be anything already built here (see ``can_fork``). If the parent dies,
+    the child's pipe closes and it exits; ``close()`` ends it at once.
     """
 
-    def __init__(self, setup: Callable[..., Callable[[Any], Any]], *args: Any):
-        context = multiprocessing.get_context("spawn")
+    def __init__(
+        self, setup: Callable[..., Callable[[Any], Any]], *args: Any, method: str = "spawn"
+    ):
+        self.method = method
+        context = multiprocessing.get_context(method)
         job_reader, self._jobs = context.Pipe(duplex=False)
         self._results, result_writer = context.Pipe(duplex=False)
         _grow_pipe(self._jobs)
         _grow_pipe(result_writer)
+        inherited = (self._jobs, self._results) if method == "fork" else ()
         self._process = context.Process(
-            target=_serve, args=(job_reader, result_writer, setup, args), daemon=True
+            target=_serve, args=(job_reader, result_writer, setup, args, inherited), daemon=True
         )
         self._process.start()
         job_reader.close()
@@ -131,6 +143,23 @@ class ChildWorker:
         self._ready = False
         self._pending: list[Any] = []  # results received but not yet taken
         self.submitted = 0  # jobs sent and not yet answered
+
+    @staticmethod
+    def can_fork() -> bool:
+        """True when a forked child is safe: the platform forks, and this process runs one
+        thread (a lock another thread holds at the fork would stay locked in the child).
+
+        Why fork at all: the child then starts with what this process has already loaded
+        (a spaCy pipeline takes seconds to import and build in a fresh interpreter).
+        """
+        import threading
+
+        return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id."""
+        return self._process.pid
 
     @property
     def ready(self) -> bool:

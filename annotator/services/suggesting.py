@@ -25,8 +25,9 @@ from annotator.store.rows import stored_timestamp
 
 SETTING = "suggest"  # the project's SuggestConfig, as JSON
 PAGE = 512  # pending articles read per query
-# Below this many pending articles a helper process would not be ready in time to pay off.
-HELPER_THRESHOLD = 1500
+# Below this many pending articles a helper process would not pay off: a forked one
+# starts in milliseconds, a spawned one imports spaCy and builds the pipeline afresh.
+HELPER_THRESHOLD = {"fork": 300, "spawn": 2000}
 # A write transaction stores at least this many articles (but for the last one).
 WRITE_ARTICLES = 256
 # Batches handed to the helper and not yet answered: one it works on and one queued, so
@@ -90,7 +91,7 @@ class SuggestReport:
     labels: Counter[str] = field(default_factory=Counter)  # stored suggestions by label
     by_source: Counter[str] = field(default_factory=Counter)  # stored suggestions by source
     dropped: Counter[str] = field(default_factory=Counter)  # model labels the scheme lacks
-    helper: bool = False  # whether a helper process shared the work
+    helper: str = ""  # how a helper process that shared the work started: fork or spawn
     seconds: float = 0.0
 
 
@@ -118,10 +119,13 @@ def suggest_articles(
         report.pending = stored.count_pending(conn, suggester.sources, suggester.tokenizer_id)
     if report.pending == 0:
         return report
+    fork = ChildWorker.can_fork()
     if helper is None:
-        helper = report.pending >= HELPER_THRESHOLD
+        helper = report.pending >= HELPER_THRESHOLD["fork" if fork else "spawn"]
     worker = None
-    if helper and suggester.config is not None:
+    if helper and fork:
+        worker = ChildWorker(_forked_setup, suggester, batch_size, method="fork")
+    elif helper and suggester.config is not None:
         worker = ChildWorker(
             _helper_setup,
             suggester.config.to_json(),
@@ -129,7 +133,7 @@ def suggest_articles(
             suggester.tokenizer_id,
             batch_size,
         )
-        report.helper = True
+    report.helper = worker.method if worker is not None else ""
     writer = _Writer(store, suggester, report)
     in_flight: deque[Batch] = deque()
 
@@ -267,10 +271,20 @@ def _store_batch(
     report.dropped.update(dropped)
 
 
+def _forked_setup(suggester: Suggester, batch_size: int) -> Callable[[list[str]], list]:
+    """In a forked helper process: the parent's own suggester, already loaded."""
+
+    def job(texts: list[str]) -> list:
+        return list(suggester.run_packed(texts, batch_size))
+
+    return job
+
+
 def _helper_setup(
     config: dict[str, Any], sources: tuple[str, ...], tokenizer_id: str, batch_size: int
 ) -> Callable[[list[str]], list]:
-    """In the helper process: build the same suggester and return its batch function."""
+    """In a spawned helper process: build the same suggester from its config (and check
+    that it is the same) and return its batch function."""
     suggester = build_suggester(SuggestConfig.from_json(config))
     if suggester.sources != tuple(sources) or suggester.tokenizer_id != tokenizer_id:
         raise RuntimeError(
