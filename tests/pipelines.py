@@ -64,3 +64,53 @@ def save_trained_ner(folder: Path, name: str = "mine", version: str = "0.0.1") -
     folder.parent.mkdir(parents=True, exist_ok=True)
     nlp.to_disk(folder)
     return folder
+
+
+def save_tagger_and_ner(folder: Path, *, ner_listens: bool) -> Path:
+    """tok2vec + tagger (listening to it) + ner (listening too, or with its own tok2vec),
+    trained briefly on TRAINING: a small stand-in for en_core_web_sm's layout."""
+    import spacy
+    from spacy.training import Example
+
+    spacy.util.fix_random_seed(0)
+    listener = {"@architectures": "spacy.Tok2VecListener.v1", "width": 96, "upstream": "*"}
+    nlp = spacy.blank("en")
+    nlp.add_pipe("tok2vec")
+    nlp.add_pipe(
+        "tagger", config={"model": {"@architectures": "spacy.Tagger.v2", "tok2vec": listener}}
+    )
+    if ner_listens:
+        nlp.add_pipe(
+            "ner",
+            config={
+                "model": {
+                    "@architectures": "spacy.TransitionBasedParser.v2",
+                    "state_type": "ner",
+                    "extra_state_tokens": False,
+                    "hidden_width": 64,
+                    "maxout_pieces": 2,
+                    "use_upper": True,
+                    "tok2vec": listener,
+                }
+            },
+        )
+    else:
+        nlp.add_pipe("ner")
+    examples = []
+    for text, entities in TRAINING:
+        doc = nlp.make_doc(text)
+        spans = [
+            (text.index(word), text.index(word) + len(word), label) for word, label in entities
+        ]
+        tags = ["PROPN" if token.is_title else "X" for token in doc]
+        examples.append(Example.from_dict(doc, {"entities": spans, "tags": tags}))
+    optimizer = nlp.initialize(lambda: examples)
+    rng = random.Random(0)
+    for _ in range(40):
+        rng.shuffle(examples)
+        nlp.update(examples, sgd=optimizer, drop=0.0)
+    nlp.meta["name"] = "layered"
+    nlp.meta["version"] = "1.0.0"
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    nlp.to_disk(folder)
+    return folder

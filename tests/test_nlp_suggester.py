@@ -16,7 +16,7 @@ from annotator.nlp.pipelines import load_pipeline
 from annotator.nlp.suggester import SuggestConfig, make_suggester, packed_offsets
 from annotator.services.schemes import find_scheme
 from tests.conftest import SEEDS
-from tests.pipelines import save_fake_model, save_trained_ner
+from tests.pipelines import TRAINING, save_fake_model, save_tagger_and_ner, save_trained_ner
 
 LABELS = ["PERSON", "ARMED_GROUP", "ORG", "LOCATION", "DATE"]
 ONTONOTES_MAP = {"GPE": "LOCATION", "LOC": "LOCATION", "PERSON": "PERSON", "ORG": "ORG"}
@@ -269,3 +269,39 @@ def test_suggester_token_patterns_rewritten_as_phrases_only_when_exact(pattern, 
     nlp = spacy.blank("en")
     assert _as_phrases(nlp, pattern, "LOWER") == lower
     assert _as_phrases(nlp, pattern, "ORTH") == orth
+
+
+@pytest.mark.parametrize(
+    ("ner_listens", "left_out"), [(False, ("tok2vec", "tagger")), (True, ("tagger",))]
+)
+def test_suggester_runs_a_model_without_what_entities_do_not_need(tmp_path, ner_listens, left_out):
+    folder = save_tagger_and_ner(tmp_path / "layered", ner_listens=ner_listens)
+    suggester = make_suggester(
+        labels=LABELS, model=load_pipeline(str(folder)), label_map=ONTONOTES_MAP
+    )
+    assert suggester.left_out == left_out
+    assert "ner" in suggester.nlp.pipe_names and "tagger" not in suggester.nlp.pipe_names
+    full = load_pipeline(str(folder))
+    texts = [text for text, _ in TRAINING] + ["Shelling hit Idlib and Aleppo on Monday."]
+    for text, result in zip(texts, suggester.run(texts), strict=True):
+        doc = full(text)
+        expected = [
+            (e.start_char, e.end_char, ONTONOTES_MAP.get(e.label_, e.label_))
+            for e in doc.ents
+            if e.label_ in ONTONOTES_MAP or e.label_ in LABELS
+        ]
+        assert [(s.start, s.end, s.label) for s in result.suggestions] == expected
+
+
+def test_suggester_keeps_the_tagger_for_patterns_that_need_it(tmp_path):
+    folder = save_tagger_and_ner(tmp_path / "layered", ner_listens=False)
+    path = _pattern_file(tmp_path, [{"label": "LOCATION", "pattern": [{"TAG": "PROPN"}]}])
+    suggester = make_suggester(
+        labels=LABELS, model=load_pipeline(str(folder)), patterns=read_patterns(path, LABELS)
+    )
+    assert suggester.left_out == ()
+    [result] = suggester.run(["Rebels left Hama on Friday."])
+    assert {s.source for s in result.suggestions} == {
+        suggester.pattern_source,
+        suggester.model_source,
+    }

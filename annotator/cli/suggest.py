@@ -164,5 +164,7 @@ def _describe(suggester) -> list[str]:
             line += f"; labels used: {visible(', '.join(mapped)) or 'none'}"
             if lost:
                 line += f"; dropped: {visible(', '.join(lost))}"
+        if suggester.left_out:
+            line += f"; not run (no use for entities): {visible(', '.join(suggester.left_out))}"
         lines.append(line)
     return lines

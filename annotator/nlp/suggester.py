@@ -32,7 +32,34 @@ MAX_PHRASES = 1024
 
 # Token attributes that only a pipeline component can set; a pattern using one of them
 # needs a pipeline that sets it (spaCy would fail on the first article otherwise).
-_ANNOTATION_ATTRS = {"POS": "POS", "TAG": "TAG", "MORPH": "MORPH", "LEMMA": "LEMMA", "DEP": "DEP"}
+_ANNOTATION_ATTRS = {
+    "POS": "POS",
+    "TAG": "TAG",
+    "MORPH": "MORPH",
+    "LEMMA": "LEMMA",
+    "DEP": "DEP",
+    "SENT_START": "SENT_START",
+    "IS_SENT_START": "SENT_START",
+}
+# Components that never change tokens or entities: when suggesting, a model runs without
+# them (unless a pattern needs what they set), e.g. en_core_web_sm's tagger, parser,
+# attribute_ruler and lemmatizer, which take most of its time.
+_NOT_FOR_ENTITIES = {
+    "tagger",
+    "morphologizer",
+    "parser",
+    "senter",
+    "sentencizer",
+    "attribute_ruler",
+    "lemmatizer",
+    "trainable_lemmatizer",
+    "textcat",
+    "textcat_multilabel",
+    "spancat",
+    "spancat_singlelabel",
+    "entity_linker",
+    "tok2vec",
+}
 
 # A suggestion as the store takes it: (start, end, label, source).
 Row = tuple[int, int, str, str]
@@ -108,8 +135,10 @@ class Suggester:
         config: SuggestConfig | None = None,
         scheme: str = "",
         pattern_file: Path | None = None,
+        left_out: tuple[str, ...] = (),
     ):
         self.nlp = nlp
+        self.left_out = left_out  # model components disabled: they add nothing to entities
         self.scheme = scheme
         self.pattern_file = pattern_file
         self.pattern_source = pattern_source
@@ -207,8 +236,11 @@ def make_suggester(
         tokenizer_id = tokenizer_source(lang)
         model_labels = ()
     pattern_source = None
+    needed: set[str] = set()
     if patterns is not None:
-        _check_token_patterns(nlp, patterns)
+        needed = _check_token_patterns(nlp, patterns)
+    left_out = _leave_out_unneeded(nlp) if model is not None and not needed else []
+    if patterns is not None:
         _add_rulers(nlp, patterns)
         pattern_source = patterns.source
     return Suggester(
@@ -222,6 +254,7 @@ def make_suggester(
         config=config,
         scheme=scheme,
         pattern_file=patterns.path if patterns is not None else None,
+        left_out=tuple(left_out),
     )
 
 
@@ -335,9 +368,33 @@ def _entity_labels(nlp: Language) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
-def _check_token_patterns(nlp: Language, patterns: PatternSet) -> None:
+def _leave_out_unneeded(nlp: Language) -> list[str]:
+    """Disable the model's components that do not help find entities; return their names.
+
+    Only components of the kinds in _NOT_FOR_ENTITIES are disabled, and a tok2vec (or
+    transformer) only when no remaining component listens to it; anything else, custom
+    components included, stays.
+    """
+    keep = set(nlp.pipe_names)
+    for name in nlp.pipe_names:
+        factory = nlp.get_pipe_meta(name).factory
+        if factory in _NOT_FOR_ENTITIES and factory != "tok2vec":
+            keep.discard(name)
+    for name in nlp.pipe_names:
+        if nlp.get_pipe_meta(name).factory in ("tok2vec", "transformer"):
+            listeners = set(getattr(nlp.get_pipe(name), "listening_components", []) or [])
+            if not listeners & keep:
+                keep.discard(name)
+    left_out = [name for name in nlp.pipe_names if name not in keep]
+    for name in left_out:
+        nlp.disable_pipe(name)
+    return left_out
+
+
+def _check_token_patterns(nlp: Language, patterns: PatternSet) -> set[str]:
     """Add each token pattern to a scratch Matcher so that spaCy's own checks run rule by
-    rule (schema, operators, regular expressions) and a failure names its line."""
+    rule (schema, operators, regular expressions) and a failure names its line. Returns
+    the token attributes that patterns need a pipeline component to set (POS, ...)."""
     from spacy.matcher import Matcher
 
     matcher = Matcher(nlp.vocab, validate=True)
@@ -369,6 +426,7 @@ def _check_token_patterns(nlp: Language, patterns: PatternSet) -> None:
                     path=patterns.path,
                     line=line,
                 )
+    return set(needed)
 
 
 def _compile_regexes(value: Any) -> None:
