@@ -30,9 +30,9 @@ PAGE = 512  # pending articles read per query
 HELPER_THRESHOLD = {"fork": 300, "spawn": 2000}
 # A write transaction stores at least this many articles (but for the last one).
 WRITE_ARTICLES = 256
-# Batches handed to the helper and not yet answered: one it works on and one queued, so
-# it never waits for the parent, which computes batches itself while both are taken.
-MAX_IN_FLIGHT = 2
+# Batches handed to the helper and not yet answered: one it works on and two queued, so
+# it never waits while this process computes a batch of its own or commits.
+MAX_IN_FLIGHT = 3
 
 ProgressCallback = Callable[[int, int], None]  # (articles done, articles to do)
 Batch = list[tuple[int, str]]  # (article id, text)
@@ -108,10 +108,12 @@ def suggest_articles(
     (also when nothing was found) and the token offsets.
 
     Batches are committed as they are done (WRITE_ARTICLES articles a transaction), so
-    an interrupted run keeps what it finished and the next one continues there; an article another process stored meanwhile is not stored twice. spaCy runs
-    here, one process, through ``nlp.pipe``; with many articles (or ``helper=True``) a
-    helper process runs it too, on batches this one hands over. ``progress`` is called
-    from the calling thread with (articles stored, articles to do).
+    an interrupted run keeps what it finished and the next one continues there; what
+    another process stored meanwhile is not stored twice. spaCy runs here, through
+    ``nlp.pipe``; with many articles (or ``helper=True``) a helper process runs it too,
+    on batches this one hands over (forked when this process has one thread, else
+    spawned). ``progress`` is called from the calling thread with (articles stored,
+    articles to do).
     """
     started = time.perf_counter()
     report = SuggestReport(sources=suggester.sources)
