@@ -162,10 +162,13 @@ class Suggester:
         return self._targets.get(model_label)
 
     def run(self, texts: Iterable[str], batch_size: int = 64) -> Iterator[SuggestResult]:
-        """Suggestions, token offsets and dropped model labels for each text, in order."""
+        """Suggestions (by start, end, label, source), token offsets and dropped model
+        labels for each text, in order."""
         for rows, packed, dropped in self.run_packed(texts, batch_size):
             yield SuggestResult(
-                suggestions=[Suggestion(s, e, label, source) for s, e, label, source in rows],
+                suggestions=[
+                    Suggestion(s, e, label, source) for s, e, label, source in sorted(rows)
+                ],
                 tokens=unpack_offsets(packed),
                 dropped=dropped,
             )
