@@ -275,8 +275,17 @@ def _store_batch(
     report.dropped.update(dropped)
 
 
+def _quiet() -> None:
+    """A helper's warnings have no reader, and on a terminal the annotation screen draws
+    on, they would scribble over it; its errors reach the parent through the pipe."""
+    import warnings
+
+    warnings.simplefilter("ignore")
+
+
 def _forked_setup(suggester: Suggester, batch_size: int) -> Callable[[list[str]], list]:
     """In a forked helper process: the parent's own suggester, already loaded."""
+    _quiet()
 
     def job(texts: list[str]) -> list:
         return list(suggester.run_packed(texts, batch_size))
@@ -289,6 +298,7 @@ def _helper_setup(
 ) -> Callable[[list[str]], list]:
     """In a spawned helper process: build the same suggester from its config (and check
     that it is the same) and return its batch function."""
+    _quiet()
     suggester = build_suggester(SuggestConfig.from_json(config))
     if suggester.sources != tuple(sources) or suggester.tokenizer_id != tokenizer_id:
         raise RuntimeError(
