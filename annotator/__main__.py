@@ -2,4 +2,7 @@
 
 from annotator.cli import main
 
-main()
+# Guarded: a spawned helper process imports the main module again, and must not re-run
+# the command line.
+if __name__ == "__main__":
+    main()

@@ -12,6 +12,7 @@ from annotator.cli import (  # noqa: F401  (each module registers its command)
     review,
     schemes,
     stats,
+    suggest,
 )
 from annotator.cli.app import app
 

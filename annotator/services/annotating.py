@@ -341,8 +341,7 @@ class BackgroundSuggester:
     article is on screen."""
 
     def __init__(self, db: str):
-        from annotator.nlp.suggester import build_suggester
-        from annotator.services.suggesting import project_config
+        from annotator.services.suggesting import build_suggester, project_config
         from annotator.store.engine import open_store
 
         self.store = open_store(db)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, column, func, insert, select, table
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, column, func, select, table
 from sqlmodel import Session
 
 from annotator.domain.records import ArticleRecord
+from annotator.store.bulk import bulk_insert
 from annotator.store.models import Article
 from annotator.store.rows import ARTICLE_COLUMNS, add_hashes, article_rows
 
@@ -17,30 +17,6 @@ ARTICLE = Article.__table__  # type: ignore[attr-defined]
 # The bulk path inserts into an untyped view of the article table: values arrive already in
 # their stored form (JSON text, timestamp string), so no per-row type processing is needed.
 _ARTICLE_BULK = table("article", *(column(name) for name in ARTICLE_COLUMNS))
-_compiled: dict[str, str] = {}
-
-
-def _insert_sql(conn: Connection) -> str:
-    """INSERT ... skipping duplicate content hashes, built by Core for this dialect once."""
-    name = conn.dialect.name
-    if name not in _compiled:
-        if name == "sqlite":
-            stmt = sqlite.insert(_ARTICLE_BULK).on_conflict_do_nothing(
-                index_elements=["content_hash"]
-            )
-        elif name == "postgresql":
-            stmt = postgresql.insert(_ARTICLE_BULK).on_conflict_do_nothing(
-                index_elements=["content_hash"]
-            )
-        else:
-            stmt = insert(_ARTICLE_BULK).prefix_with("IGNORE")
-        compiled = stmt.compile(dialect=conn.dialect)
-        if compiled.positiontup is None:
-            raise RuntimeError(f"{name}: bulk insert needs a positional parameter style")
-        if list(compiled.positiontup) != list(ARTICLE_COLUMNS):
-            raise RuntimeError("bulk insert columns out of order")
-        _compiled[name] = str(compiled)
-    return _compiled[name]
 
 
 def insert_articles(conn: Connection, rows: list[tuple]) -> int:
@@ -48,13 +24,10 @@ def insert_articles(conn: Connection, rows: list[tuple]) -> int:
     stored; returns how many were added.
 
     The statement comes from Core's insert() for the connection's dialect; the rows go to
-    the driver's executemany as tuples. Measured: SQLAlchemy turning 100,000 dicts into
-    parameters cost about as much as SQLite writing them.
+    the driver's executemany as tuples (see store.bulk). Measured: SQLAlchemy turning
+    100,000 dicts into parameters cost about as much as SQLite writing them.
     """
-    if not rows:
-        return 0
-    result = conn.exec_driver_sql(_insert_sql(conn), rows)
-    return max(result.rowcount, 0)
+    return bulk_insert(conn, _ARTICLE_BULK, ARTICLE_COLUMNS, rows, ignore_on=["content_hash"])
 
 
 def article_ids_by_hash(conn: Connection, hashes: Sequence[str]) -> dict[str, int]:

@@ -1,16 +1,149 @@
-"""Machine suggestions: replace one source's suggestions for an article, read them back."""
+"""Machine suggestions: which articles a source still has to process, storing what it found
+(suggestions, a run marker per article and source, token offsets), replacing a source's
+suggestions for an article (imports), and reading them back."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Connection, and_, column, delete, exists, func, insert, or_, select, table
 from sqlmodel import Session
 
 from annotator.domain.spans import Suggestion as SuggestionValue
-from annotator.store.models import Suggestion, SuggestionRun, utcnow
+from annotator.store.bulk import bulk_insert
+from annotator.store.models import Article, Suggestion, SuggestionRun, Tokens, utcnow
 
+SUGGESTION_COLUMNS = ("article_id", "source", "start", "end", "label", "score")
+RUN_COLUMNS = ("article_id", "source", "count", "created_at")
+TOKENS_COLUMNS = ("article_id", "tokenizer", "offsets")
+
+# Untyped views of the tables for the bulk path: values arrive in their stored form.
+_SUGGESTION_BULK = table("suggestion", *(column(name) for name in SUGGESTION_COLUMNS))
+_RUN_BULK = table("suggestionrun", *(column(name) for name in RUN_COLUMNS))
+_TOKENS_BULK = table("tokens", *(column(name) for name in TOKENS_COLUMNS))
+
+ARTICLE = Article.__table__  # type: ignore[attr-defined]
 SUGGESTION = Suggestion.__table__  # type: ignore[attr-defined]
+RUN = SuggestionRun.__table__  # type: ignore[attr-defined]
+TOKENS = Tokens.__table__  # type: ignore[attr-defined]
+
+
+def _pending(sources: Sequence[str], tokenizer: str | None):
+    """Articles that lack a run of one of ``sources``, or the offsets of ``tokenizer``."""
+    missing = [
+        ~exists().where(and_(RUN.c.article_id == ARTICLE.c.id, RUN.c.source == source))
+        for source in sources
+    ]
+    if tokenizer is not None:
+        missing.append(
+            ~exists().where(
+                and_(TOKENS.c.article_id == ARTICLE.c.id, TOKENS.c.tokenizer == tokenizer)
+            )
+        )
+    return or_(*missing) if missing else None
+
+
+def count_pending(conn: Connection, sources: Sequence[str], tokenizer: str | None) -> int:
+    """How many articles still lack a run of one of ``sources`` or ``tokenizer``'s offsets."""
+    condition = _pending(sources, tokenizer)
+    if condition is None:
+        return 0
+    return conn.execute(select(func.count()).select_from(ARTICLE).where(condition)).scalar_one()
+
+
+def pending_articles(
+    conn: Connection,
+    sources: Sequence[str],
+    tokenizer: str | None,
+    *,
+    after: int = 0,
+    limit: int = 500,
+    only: int | None = None,
+) -> list[tuple[int, str]]:
+    """(id, text) of the next ``limit`` pending articles with ids above ``after``, by id
+    (or of article ``only``, if it is pending).
+
+    Paging by id (not OFFSET) keeps each page an index range however far the run has got,
+    and never returns an article twice while earlier pages are being stored.
+    """
+    condition = _pending(sources, tokenizer)
+    if condition is None:
+        return []
+    where = ARTICLE.c.id == only if only is not None else ARTICLE.c.id > after
+    rows = conn.execute(
+        select(ARTICLE.c.id, ARTICLE.c.text)
+        .where(where, condition)
+        .order_by(ARTICLE.c.id)
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+def existing_runs(
+    conn: Connection, article_ids: Sequence[int], sources: Sequence[str]
+) -> set[tuple[int, str]]:
+    """The (article id, source) pairs among these that already have a run."""
+    if not article_ids or not sources:
+        return set()
+    found: set[tuple[int, str]] = set()
+    for i in range(0, len(article_ids), 500):
+        chunk = list(article_ids[i : i + 500])
+        found.update(
+            (row[0], row[1])
+            for row in conn.execute(
+                select(RUN.c.article_id, RUN.c.source).where(
+                    RUN.c.article_id.in_(chunk), RUN.c.source.in_(list(sources))
+                )
+            )
+        )
+    return found
+
+
+def store_suggestions(
+    conn: Connection,
+    *,
+    suggestions: list[tuple],
+    runs: list[tuple],
+    tokens: list[tuple],
+) -> None:
+    """Insert suggestion rows (SUGGESTION_COLUMNS order), run markers (RUN_COLUMNS; one
+    already stored is kept) and token offsets (TOKENS_COLUMNS; likewise), in the caller's
+    transaction."""
+    bulk_insert(conn, _SUGGESTION_BULK, SUGGESTION_COLUMNS, suggestions)
+    bulk_insert(conn, _RUN_BULK, RUN_COLUMNS, runs, ignore_on=["article_id", "source"])
+    bulk_insert(conn, _TOKENS_BULK, TOKENS_COLUMNS, tokens, ignore_on=["article_id", "tokenizer"])
+
+
+def token_offsets(session: Session, article_id: int, tokenizer: str) -> bytes | None:
+    """The packed token offsets of an article under ``tokenizer``, or None."""
+    return session.scalar(
+        select(Tokens.offsets).where(Tokens.article_id == article_id, Tokens.tokenizer == tokenizer)
+    )
+
+
+def suggestions_of(
+    session: Session, article_id: int, sources: Iterable[str] | None = None
+) -> list[SuggestionValue]:
+    """An article's stored suggestions (of ``sources`` only, if given), by start, end, label."""
+    query = select(Suggestion).where(Suggestion.article_id == article_id)
+    if sources is not None:
+        query = query.where(Suggestion.source.in_(list(sources)))  # type: ignore[attr-defined]
+    query = query.order_by(Suggestion.start, Suggestion.end, Suggestion.label, Suggestion.source)
+    return [
+        SuggestionValue(row.start, row.end, row.label, row.source, row.score)
+        for row in session.scalars(query)
+    ]
+
+
+def runs_of(session: Session, article_id: int) -> dict[str, int]:
+    """The sources that have processed an article, with how many suggestions each made."""
+    return dict(
+        session.execute(
+            select(SuggestionRun.source, SuggestionRun.count).where(
+                SuggestionRun.article_id == article_id
+            )
+        ).all()
+    )
 
 
 def replace_suggestions(
