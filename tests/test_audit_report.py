@@ -35,6 +35,8 @@ def load_brat_project(root: Path) -> dict[str, DocAnnotations]:
     into a fresh database, read back as the measures' input, keyed by document name."""
     import tempfile
 
+    from sqlalchemy import select
+
     from annotator.services.agreement import documents
     from annotator.services.importing import import_files
     from annotator.store.engine import open_store
@@ -44,7 +46,7 @@ def load_brat_project(root: Path) -> dict[str, DocAnnotations]:
         store = open_store(Path(folder) / "brat.db")
         import_files(store, [root], fmt="brat")
         with store.read() as session:
-            names = {a.id: a.external_id for a in session.query(Article)}
+            names = {a.id: a.external_id for a in session.scalars(select(Article))}
             docs = {names[doc_id]: doc for doc_id, doc in documents(session)}
         store.dispose()
     return {name: DocAnnotations(doc.text, doc.spans, name) for name, doc in sorted(docs.items())}

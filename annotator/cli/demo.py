@@ -1,4 +1,4 @@
-"""`annotator demo`: build a demo database and open it."""
+"""`annotator demo`: build a demo database, suggest entities in it, and open it."""
 
 from __future__ import annotations
 
@@ -19,10 +19,24 @@ def demo_command(
     fresh: Annotated[
         bool, typer.Option("--fresh", help="Delete an existing demo database first.")
     ] = False,
+    annotator: Annotated[
+        str, typer.Option("--annotator", "-a", help="Who annotates in the demo.")
+    ] = "demo",
+    tui: Annotated[
+        bool, typer.Option("--tui/--no-tui", help="Open the annotation screen afterwards.")
+    ] = True,
 ) -> None:
-    """Create a demo database from a small corpus bundled with annotator and show what it
-    holds. Running it again reuses the database, so work done in it is kept."""
+    """Create a demo database from ten short articles bundled with annotator (invented for
+    the demo, not real reporting), suggest entities in them with the conflict scheme's
+    patterns, and open the annotation screen. Running it again reuses the database, so work
+    done in it is kept."""
     from annotator.services.demo import load_demo_corpus
+    from annotator.services.suggesting import (
+        build_suggester,
+        project_config,
+        save_project_config,
+        suggest_articles,
+    )
     from annotator.store.engine import open_store
 
     if fresh:
@@ -33,3 +47,17 @@ def demo_command(
     typer.echo(
         f"demo database {db}: {report.imported} new articles ({report.duplicates} already there)"
     )
+    config = project_config(store)
+    suggester = build_suggester(config)
+    save_project_config(store, config, suggester.tokenizer_id)
+    suggested = suggest_articles(store, suggester, helper=False)
+    if suggested.articles:
+        total = sum(suggested.labels.values())
+        typer.echo(
+            f"suggested {total} entities in {suggested.articles} articles ({', '.join(suggester.sources)})"
+        )
+    store.dispose()
+    if tui:
+        from annotator.cli.annotate import run_annotation
+
+        run_annotation(str(db), annotator, None, suggest=True)

@@ -77,7 +77,9 @@ def project_config(store: Store) -> SuggestConfig:
         return SuggestConfig.from_json(get_setting(session, SETTING))
 
 
-def save_project_config(store: Store, config: SuggestConfig, tokenizer_id: str | None = None) -> None:
+def save_project_config(
+    store: Store, config: SuggestConfig, tokenizer_id: str | None = None
+) -> None:
     """Make ``config`` the project's suggestion setup (`annotator suggest` stores what it used).
 
     ``tokenizer_id`` names the tokenizer whose offsets the suggester stores: the annotation

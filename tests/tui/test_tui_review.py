@@ -152,3 +152,46 @@ async def test_review_resumes_a_draft_and_counts_settled(disputed):
         assert "settled 0/2" in str(screen.query_one("#top").visual)
         await pilot.press("u")  # undo works across sessions for review too
         assert (0, 5, "PERSON") in {s.key for s in screen.editor.spans}
+
+
+@pytest.mark.asyncio
+async def test_review_gold_goes_out_through_export(disputed, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    async with reviewing(disputed) as (pilot, screen):
+        while screen.editor.pending():
+            current = screen.editor.current
+            if current is None or current.origin is not Origin.SUGGESTED:
+                await pilot.press("tab")
+                continue
+            await pilot.press("space")  # take whichever side comes first
+        await pilot.press("a")
+        await settle(pilot, screen)
+    out = tmp_path / "gold.jsonl"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "annotator",
+            "export",
+            "--db",
+            str(disputed),
+            "--format",
+            "prodigy",
+            "--source",
+            "gold",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    [record] = [json.loads(line) for line in out.read_text().splitlines()]
+    gold = _gold(disputed)[1]
+    assert record["text"] == ARTICLE_ONE and record["_annotator_id"] == "rev"
+    assert [(s["start"], s["end"], s["label"]) for s in record["spans"]] == [
+        s.key for s in gold.spans
+    ]
