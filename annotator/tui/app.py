@@ -41,7 +41,7 @@ class AnnotatorApp(App):
         self.measure = measure
         self.latencies: list[float] = []
         self.open_times: list[float] = []
-        self._seen_keys: set[float] = set()
+        self._key_time: float | None = None
 
     def on_mount(self) -> None:
         self.push_screen(
@@ -49,14 +49,17 @@ class AnnotatorApp(App):
         )
 
     async def on_event(self, event: events.Event) -> None:
-        if self.measure and isinstance(event, events.Key) and event.time not in self._seen_keys:
-            # A key event reaches the app twice (dispatched, then bubbling back up): once counts.
-            self._seen_keys.add(event.time)
-            created = event.time
-            await super().on_event(event)
-            self.call_after_refresh(self._record_latency, created)
-            return
+        if self.measure and isinstance(event, events.Key):
+            # Keys reach the app first; the screen acts on them later (see key_handled).
+            self._key_time = event.time
         await super().on_event(event)
+
+    def key_handled(self) -> None:
+        """Called by the screen once a key's action has run: the time from the key event
+        to the end of the refresh that shows its effect is recorded (when measuring)."""
+        if self.measure and self._key_time is not None:
+            self.screen.call_after_refresh(self._record_latency, self._key_time)
+            self._key_time = None
 
     def _record_latency(self, created: float) -> None:
         self.latencies.append(time.monotonic() - created)

@@ -325,3 +325,22 @@ async def test_tui_next_article_shows_at_once_from_the_read_ahead(project):
     rows = stored(project)
     assert rows[1][0] == "done"
     assert (23, 30, "LOCATION") not in {s.key for s in rows[2][1]}
+
+
+async def test_tui_click_on_a_wrapped_line_finds_the_word(project):
+    """Clicks are mapped through the same line breaks Textual draws (narrow terminal)."""
+    async with running(project, size=(40, 24)) as (pilot, screen):
+        from annotator.tui.widgets.article import Paragraph
+
+        second = list(screen.query(Paragraph))[1]  # "The Syrian Civil Defence·ORG? counted 12 ..."
+        lines = (
+            second.visual.wrap(second.content_region.width)
+            if hasattr(second.visual, "wrap")
+            else None
+        )
+        assert lines is not None and len(lines) >= 2  # it wraps at this width
+        row1 = lines[1].plain
+        word = row1.split()[0]
+        await pilot.click(second, offset=(row1.index(word) + 1, 1))
+        start, end = screen.editor.cursor_chars()
+        assert screen.editor.text[start:end] == word.split("·")[0].rstrip(",.")

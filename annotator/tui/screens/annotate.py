@@ -163,14 +163,17 @@ class AnnotateScreen(Screen):
     # --- layout ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield TopBar(plain("opening…"), id="top")
+        # With an article from the fast start path, the first frame shows it whole (title
+        # and info included): a later frame would wait behind SQLAlchemy's import.
         view = ArticleView(self.painter, id="article")
         if self._first is not None:
             self._take(self._first)
             assert self.editor is not None
             view.preset(self.shown, list(self.editor.spans), self._marks())
+            self._message = "opening the database… (you can read and move; edits in a moment)"
+        yield TopBar(self._top_content(), id="top")
         yield view
-        yield InfoBar("", markup=False, id="info")
+        yield InfoBar(Content("\n").join(self._info_lines()), markup=False, id="info")
         yield Legend(self.scheme, id="legend")
         yield KeysBar(self.KEYS_BAR, id="keys")
 
@@ -184,7 +187,6 @@ class AnnotateScreen(Screen):
         # The article came from the fast start path and is in the first frame. The job that
         # opens it in the database is queued now, ahead of any edit a fast typist makes;
         # the thread itself (and SQLAlchemy's import) starts after that first frame.
-        self._message = "opening the database… (you can read and move; edits in a moment)"
         self._after_article_shown(first)
         self.db.submit(lambda session: self._job_confirm_first(session, first.article_id))
         self.db.submit(lambda s: ProgressCounted(*s.progress()))
@@ -341,6 +343,9 @@ class AnnotateScreen(Screen):
         if marks.cursor is not None:
             view.scroll_to_offset(marks.cursor[0])
         self._update_info()
+        key_handled = getattr(self.app, "key_handled", None)
+        if key_handled is not None:
+            key_handled()
 
     def _say(self, message: str) -> None:
         self._message = message
@@ -351,9 +356,13 @@ class AnnotateScreen(Screen):
         self._update_info()
 
     def _update_top(self) -> None:
-        top = self.query_one(TopBar)
+        if self.loaded is not None:
+            self.query_one(TopBar).update(self._top_content())
+
+    def _top_content(self) -> Content:
+        """The title and the line about the article and the annotator's progress."""
         if self.loaded is None:
-            return
+            return plain("opening…")
         title = self.loaded.title or self.loaded.text.strip().split("\n", 1)[0][:80]
         status = self.loaded.status.value.replace("_", " ")
         rate = "—"
@@ -367,10 +376,11 @@ class AnnotateScreen(Screen):
         )
         if self.loaded.context:
             line += f" · {self.loaded.context}"
-        top.update(plain(title, Style(bold=True)) + Content("\n") + plain(line, Style(dim=True)))
+        return plain(title, Style(bold=True)) + Content("\n") + plain(line, Style(dim=True))
 
     def _update_info(self) -> None:
-        self.query_one(InfoBar).update(Content("\n").join(self._info_lines()))
+        # Fixed height: no layout pass needed, which would rearrange every paragraph.
+        self.query_one(InfoBar).update(Content("\n").join(self._info_lines()), layout=False)
 
     def _info_lines(self) -> list[Content]:
         """What the bar under the article says (one line here; review adds one)."""

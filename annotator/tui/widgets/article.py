@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from annotator.domain.spans import Span
-from annotator.tui.render import Marks, Painter
+from annotator.tui.render import Marks, Painted, Painter
 
 
 class Paragraph(Static):
@@ -26,14 +26,32 @@ class Paragraph(Static):
         super().__init__("", markup=False)
         self.start = start
         self.end = end
-        self._plain: str | None = None
+        self._painted: Painted | None = None
 
-    def paint(self, content) -> None:
-        """Show new content; skip the layout pass when only styles changed (same text,
-        same tags), which is what most keys do: a cursor move, a selection."""
-        same_text = content.plain == self._plain
-        self._plain = content.plain
-        self.update(content, layout=not same_text)
+    def paint(self, painted: Painted) -> None:
+        """Show a newly painted paragraph; skip the layout pass when only styles changed
+        (same text, same tags), which is what most keys do: a cursor move, a selection."""
+        same_text = (
+            self._painted is not None and painted.content.plain == self._painted.content.plain
+        )
+        self._painted = painted
+        self.update(painted.content, layout=not same_text)
+
+    def offset_at(self, event: events.MouseEvent) -> int | None:
+        """The article offset under the mouse, or None."""
+        if self._painted is None:
+            return None
+        return self._painted.offset_at(event.x, event.y, self.content_region.width)
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        offset = self.offset_at(event)
+        if offset is not None:
+            self.post_message(ArticleView.Pressed(offset))
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        offset = self.offset_at(event)
+        if offset is not None:
+            self.post_message(ArticleView.Released(offset))
 
 
 class ArticleView(VerticalScroll):
@@ -51,6 +69,18 @@ class ArticleView(VerticalScroll):
 
         start: int
         end: int
+
+    @dataclass
+    class Pressed(Message):
+        """The mouse button went down over the character at ``offset`` (from a paragraph)."""
+
+        offset: int
+
+    @dataclass
+    class Released(Message):
+        """The mouse button came up over the character at ``offset`` (from a paragraph)."""
+
+        offset: int
 
     def __init__(self, painter: Painter, **kwargs):
         super().__init__(**kwargs)
@@ -144,16 +174,17 @@ class ArticleView(VerticalScroll):
             Region(0, region.y + line, region.width, 1), animate=False, immediate=True
         )
 
-    def on_mouse_down(self, event: events.MouseDown) -> None:
-        self._press = event.style.meta.get("at")
+    def on_article_view_pressed(self, message: Pressed) -> None:
+        message.stop()
+        self._press = message.offset
 
-    def on_mouse_up(self, event: events.MouseUp) -> None:
-        release = event.style.meta.get("at")
+    def on_article_view_released(self, message: Released) -> None:
+        message.stop()
         press, self._press = self._press, None
-        if press is None or release is None:
+        if press is None:
             return
-        if release == press:
+        if message.offset == press:
             self.post_message(self.Clicked(press))
         else:
-            low, high = sorted((press, release))
+            low, high = sorted((press, message.offset))
             self.post_message(self.Dragged(low, high + 1))
