@@ -10,9 +10,10 @@ import typer
 from typer.testing import CliRunner
 
 from annotator import __version__
-from annotator.cli import app
+from annotator.cli import app, load_commands
 from tests.conftest import REPO, SEEDS, dump, need
 
+load_commands()  # every verb registered, as `annotator --help` does
 runner = CliRunner()
 
 
