@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import click
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -111,3 +112,71 @@ def test_cli_import_seeds(tmp_path):
     result = runner.invoke(app, ["import", "--db", str(tmp_path / "s.db"), str(seeds)])
     assert result.exit_code == 0
     assert f"imported {len(list(seeds.glob('*.txt')))} articles" in result.output
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--annotator", "ana"],
+        ["-a", "ana", "--db", "x.db"],
+        ["--db", "sqlite:///y.db", "--annotator=bob", "--no-suggest"],
+        ["--annotator", "ana", "--scheme", "ontonotes", "--suggest"],
+        ["--no-suggest", "--suggest", "-a", "cy"],
+    ],
+)
+def test_cli_quick_annotate_parses_like_typer(argv):
+    """`annotator annotate` skips typer at start-up; both parsers must agree."""
+    from annotator.cli import quick
+
+    quick_args = quick.parse(argv)
+    ctx = _commands()["annotate"].make_context("annotate", list(argv))
+    assert quick_args is not None
+    assert (quick_args.annotator, quick_args.db, quick_args.scheme, quick_args.suggest) == (
+        ctx.params["annotator"],
+        ctx.params["db"],
+        ctx.params["scheme"],
+        ctx.params["suggest"],
+    )
+
+
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["--annotator"], ["--who", "ana"], ["-a", "ana", "extra"], []]
+)
+def test_cli_quick_annotate_hands_the_rest_to_typer(argv):
+    from annotator.cli import quick
+
+    assert quick.parse(argv) is None
+
+
+def test_cli_annotate_help_and_errors_still_come_from_typer():
+    proc = subprocess.run(
+        [sys.executable, "-m", "annotator", "annotate", "--help"], capture_output=True, text=True
+    )
+    assert proc.returncode == 0 and "--annotator" in proc.stdout and "--no-suggest" in proc.stdout
+    proc = subprocess.run(
+        [sys.executable, "-m", "annotator", "annotate"], capture_output=True, text=True
+    )
+    assert proc.returncode == 2 and "--annotator" in proc.stderr
+
+
+def test_cli_annotate_bad_name_is_one_line_on_the_quick_path(tmp_path):
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "annotator",
+            "annotate",
+            "--db",
+            str(tmp_path / "x.db"),
+            "-a",
+            "two words",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert (
+        proc.stderr.strip()
+        == "error: annotator name 'two words' contains spaces or control characters"
+    )

@@ -5,8 +5,6 @@ from __future__ import annotations
 import importlib
 import sys
 
-from annotator.cli.app import app
-
 # Verb -> the module that registers it. Running one verb imports only its module:
 # importing them all cost the annotation screen's start a few tens of milliseconds.
 COMMANDS = {
@@ -32,8 +30,24 @@ def load_commands(*verbs: str) -> None:
 def main() -> None:
     """Entry point of the `annotator` console script."""
     verb = sys.argv[1] if len(sys.argv) > 1 else None
+    if verb == "annotate":
+        from annotator.cli import quick
+
+        quick.annotate(sys.argv[2:])  # exits when it could take the arguments
     if verb in COMMANDS:
         load_commands(verb)
     else:
         load_commands()  # --help, --version, or a mistyped verb: show every command
+    from annotator.cli.common import app
+
     app()
+
+
+def __getattr__(name: str):
+    # `annotator.cli.common` (the typer application) is imported on first use only, so that
+    # the quick path of `annotator annotate` never imports typer.
+    if name == "app":
+        from annotator.cli.common import app
+
+        return app
+    raise AttributeError(name)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from annotator.cli.app import DEFAULT_DB, DbOption, app, reports_errors
+from annotator.cli.common import DEFAULT_DB, DbOption, app, reports_errors
 
 
 @app.command("annotate")
@@ -35,39 +35,10 @@ def annotate_command(
     Every change is stored at once; press ? on the screen for every key."""
     import os
 
-    run_annotation(db or os.environ.get("ANNOTATOR_DB") or DEFAULT_DB, annotator, scheme, suggest)
+    from annotator.cli.launch import run_annotation
 
-
-def run_annotation(target: str, annotator: str, scheme: str | None, suggest: bool) -> None:
-    """Start the annotation app (shared by `annotate` and `demo`)."""
-    from annotator.domain.errors import InputError
-    from annotator.domain.text import check_name
-    from annotator.services.schemes import find_scheme
-    from annotator.store.fastpath import first_article
-    from annotator.tui.app import AnnotatorApp
-
-    problem = check_name(annotator)
-    if problem:
-        raise InputError(problem)
-    labels = find_scheme(scheme)
-
-    def open_session():
-        from annotator.services.annotating import AnnotationSession
-        from annotator.store.engine import open_store
-
-        return AnnotationSession(open_store(target), annotator)
-
-    def open_nlp():
-        from annotator.services.annotating import BackgroundSuggester
-
-        return BackgroundSuggester(target)
-
-    screen = AnnotatorApp(
-        scheme=labels,
-        open_session=open_session,
-        open_nlp=open_nlp if suggest else None,
-        first=first_article(target, annotator),
+    code = run_annotation(
+        db or os.environ.get("ANNOTATOR_DB") or DEFAULT_DB, annotator, scheme, suggest
     )
-    screen.run()
-    if screen.return_code:
-        raise typer.Exit(screen.return_code)
+    if code:
+        raise typer.Exit(code)

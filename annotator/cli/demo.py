@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from annotator.cli.app import app, reports_errors
+from annotator.cli.common import app, reports_errors
 
 
 @app.command("demo")
@@ -58,6 +58,8 @@ def demo_command(
         )
     store.dispose()
     if tui:
-        from annotator.cli.annotate import run_annotation
+        from annotator.cli.launch import run_annotation
 
-        run_annotation(str(db), annotator, None, suggest=True)
+        code = run_annotation(str(db), annotator, None, suggest=True)
+        if code:
+            raise typer.Exit(code)

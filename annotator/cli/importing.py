@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from annotator.cli.app import DbOption, app, join_names, open_db, reports_errors
+from annotator.cli.common import DbOption, app, join_names, open_db, reports_errors
 from annotator.cli.progress import byte_progress
 
 

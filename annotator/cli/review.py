@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from annotator.cli.app import DEFAULT_DB, DbOption, app, reports_errors
+from annotator.cli.common import DEFAULT_DB, DbOption, app, reports_errors
 
 
 @app.command("review")

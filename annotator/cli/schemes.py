@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from annotator.cli.app import app, reports_errors
+from annotator.cli.common import app, reports_errors
 
 
 @app.command("schemes")

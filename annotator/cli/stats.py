@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from annotator.cli.app import DbOption, app, open_db, reports_errors
+from annotator.cli.common import DbOption, app, open_db, reports_errors
 from annotator.domain.spans import Status
 
 

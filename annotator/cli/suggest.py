@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from annotator.cli.app import DbOption, app, open_db, reports_errors
+from annotator.cli.common import DbOption, app, open_db, reports_errors
 from annotator.cli.progress import count_progress
 from annotator.domain.text import visible
 

@@ -10,6 +10,7 @@ from typing import Annotated, ParamSpec, TypeVar
 import typer
 
 from annotator import __version__
+from annotator.cli.launch import DEFAULT_DB as DEFAULT_DATABASE
 from annotator.domain.errors import AnnotatorError
 from annotator.domain.text import visible
 
@@ -23,7 +24,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-DEFAULT_DB = "annotator.db"
+DEFAULT_DB = DEFAULT_DATABASE
 
 DbOption = Annotated[
     str,
