@@ -35,10 +35,10 @@ def schemes_command(
         for name, path in available_schemes().items():
             try:
                 loaded = load_scheme(path)
-                table.add_row(Text(name), str(len(loaded.labels)), Text(str(path)), "ok")
+                table.add_row(Text(name), str(len(loaded.labels)), Text(_shown(path)), "ok")
             except SchemeError as exc:
                 table.add_row(
-                    Text(name), "-", Text(str(path)), Text(f"invalid: {exc}", style="red")
+                    Text(name), "-", Text(_shown(path)), Text(f"invalid: {exc}", style="red")
                 )
         console.print(table)
         return
@@ -56,3 +56,13 @@ def schemes_command(
         console.print(Text(f"patterns: {loaded.patterns}"))
     for target, mapping in loaded.map_to.items():
         console.print(Text(f"maps {len(mapping)} labels to scheme {target}"))
+
+
+def _shown(path) -> str:
+    """A path relative to the working folder when it lies inside it (shorter tables)."""
+    from pathlib import Path
+
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

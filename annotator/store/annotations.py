@@ -335,7 +335,7 @@ _SPAN_KEYS_OF = (
     .where(Span.annotation_id.in_(bindparam("ids", expanding=True)))  # type: ignore[attr-defined]
     .order_by(Span.annotation_id, Span.start, Span.end, Span.label)
 )
-_span_sql: dict[tuple[int, str, int], tuple[str, list[str] | None]] = {}
+_span_sql: dict[tuple[int, str, int], tuple[str, None]] = {}
 
 
 def _span_rows(
@@ -348,19 +348,20 @@ def _span_rows(
     long as SQLite's reading (measured: 1.1 s against 0.6 s for 350,000 spans).
     """
     dialect = connection.dialect
+    if not dialect.positional:
+        # Drivers with named parameters (psycopg on PostgreSQL): plain Core execution.
+        return [tuple(row) for row in connection.execute(statement, {"ids": ids})]
     key = (id(statement), dialect.name, len(ids))
     if key not in _span_sql:
         compiled = statement.params(ids=list(range(len(ids)))).compile(
             dialect=dialect, compile_kwargs={"render_postcompile": True}
         )
         # The ids are the statement's only parameters, in order.
-        names = list(compiled.positiontup) if compiled.positional else list(compiled.params)  # type: ignore[arg-type]
-        _span_sql[key] = (str(compiled), None if compiled.positional else names)
-    sql, names = _span_sql[key]
-    params = tuple(ids) if names is None else dict(zip(names, ids, strict=True))
+        _span_sql[key] = (str(compiled), None)
+    sql, _ = _span_sql[key]
     cursor = connection.connection.cursor()
     try:
-        cursor.execute(sql, params)
+        cursor.execute(sql, tuple(ids))
         return cursor.fetchall()
     finally:
         cursor.close()

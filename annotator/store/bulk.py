@@ -52,6 +52,11 @@ def bulk_insert(
     sql, stmt = _statement(conn, table, columns, tuple(ignore_on) if ignore_on else None)
     if sql is not None:
         result = conn.exec_driver_sql(sql, rows)
-    else:
-        result = conn.execute(stmt, [dict(zip(columns, row, strict=True)) for row in rows])
+        return max(result.rowcount, 0)
+    params = [dict(zip(columns, row, strict=True)) for row in rows]
+    if ignore_on and conn.dialect.name == "postgresql":
+        # An executemany's rowcount is not the number of rows added on PostgreSQL's
+        # drivers; RETURNING (batched by SQLAlchemy) gives one row per row inserted.
+        return len(conn.execute(stmt.returning(table.c[columns[0]]), params).all())
+    result = conn.execute(stmt, params)
     return max(result.rowcount, 0)
