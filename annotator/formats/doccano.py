@@ -24,8 +24,8 @@ from annotator.formats.common import (
     safe_file_name,
     split_meta,
 )
-from annotator.formats.fileio import atomic_output, iter_lines
-from annotator.formats.jsonl import parse_json_line
+from annotator.formats.fileio import atomic_output
+from annotator.formats.jsonl import read_records
 
 SUFFIXES = (".jsonl", ".ndjson")
 _NOT_META = {"text", "label", "labels", "entities", "relations", "meta"}
@@ -84,16 +84,7 @@ def record_from_object(obj: dict[str, Any], path: Path, number: int) -> Annotate
 def read(path: Path) -> Iterator[AnnotatedRecord | InputError]:
     """Yield one record (or the error of that line) per non-blank line of ``path``; the
     annotator is left open (the importer takes the file name)."""
-    for number, line in iter_lines(path):
-        if isinstance(line, InputError):
-            yield line
-            continue
-        try:
-            obj = parse_json_line(line, path, number)
-            if obj is not None:
-                yield record_from_object(obj, path, number)
-        except InputError as exc:
-            yield exc
+    yield from read_records(path, record_from_object)
 
 
 def line_of(record: AnnotatedRecord) -> dict[str, Any]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from annotator.domain.errors import InputError
 from annotator.domain.records import ArticleRecord
@@ -13,6 +13,8 @@ from annotator.domain.text import normalise_text
 from annotator.formats.fileio import iter_lines
 
 SUFFIXES = (".jsonl", ".ndjson")
+
+T = TypeVar("T")
 
 
 def parse_json_line(line: str, path: Path, number: int) -> dict[str, Any] | None:
@@ -30,6 +32,23 @@ def parse_json_line(line: str, path: Path, number: int) -> dict[str, Any] | None
             f"expected a JSON object, got {type(value).__name__}", path=path, line=number
         )
     return value
+
+
+def read_records(
+    path: Path, build: Callable[[dict[str, Any], Path, int], T]
+) -> Iterator[T | InputError]:
+    """Yield ``build(object, path, line number)`` (or the InputError of that line) for each
+    non-blank line of a JSONL file: the reading loop of every JSONL exchange format."""
+    for number, line in iter_lines(path):
+        if isinstance(line, InputError):
+            yield line
+            continue
+        try:
+            obj = parse_json_line(line, path, number)
+            if obj is not None:
+                yield build(obj, path, number)
+        except InputError as exc:
+            yield exc
 
 
 def article_from_object(obj: dict[str, Any], path: Path, number: int) -> ArticleRecord:

@@ -26,8 +26,8 @@ from annotator.domain.records import AnnotatedRecord
 from annotator.domain.spans import Span, Status, cut_tokens
 from annotator.domain.text import content_hash
 from annotator.formats.common import RawSpan, article_meta, build_record, split_meta
-from annotator.formats.fileio import atomic_output, iter_lines
-from annotator.formats.jsonl import parse_json_line
+from annotator.formats.fileio import atomic_output
+from annotator.formats.jsonl import read_records
 
 SUFFIXES = (".jsonl", ".ndjson")
 OUTPUT = "annotations.jsonl"  # file name inside a default export folder
@@ -108,16 +108,7 @@ def record_from_object(obj: dict[str, Any], path: Path, number: int) -> Annotate
 
 def read(path: Path) -> Iterator[AnnotatedRecord | InputError]:
     """Yield one record (or the error of that line) per non-blank line of ``path``."""
-    for number, line in iter_lines(path):
-        if isinstance(line, InputError):
-            yield line
-            continue
-        try:
-            obj = parse_json_line(line, path, number)
-            if obj is not None:
-                yield record_from_object(obj, path, number)
-        except InputError as exc:
-            yield exc
+    yield from read_records(path, record_from_object)
 
 
 def task(record: AnnotatedRecord, tokens: list[tuple[int, int]], dataset: str) -> dict[str, Any]:
