@@ -130,7 +130,13 @@ class AnnotationSession:
             )
         ]
         added = seed_suggestions(suggested, existing)
-        for span in added:
+        return self._store_seed(session, annotation, added, {"added": len(added)})
+
+    def _store_seed(
+        self, session, annotation: Annotation, spans: list[Span], payload: dict
+    ) -> Change:
+        """Add the spans an annotation starts from, mark it seeded and log the seeding."""
+        for span in spans:
             session.add(
                 SpanRow(
                     annotation_id=annotation.id,
@@ -138,6 +144,7 @@ class AnnotationSession:
                     end=span.end,
                     label=span.label,
                     origin=span.origin.value,
+                    sources=list(span.sources) or None,
                 )
             )
         annotation.seeded = True
@@ -149,9 +156,9 @@ class AnnotationSession:
             annotator_id=self.annotator_id,
             article_id=annotation.article_id,
             annotation_id=annotation.id,
-            payload={"added": len(added)},
+            payload=payload,
         )
-        return Change(added=tuple(added))
+        return Change(added=tuple(spans))
 
     # --- writing -------------------------------------------------------------------------
 

@@ -150,32 +150,11 @@ class ReviewSession(AnnotationSession):
                 "nothing to adjudicate"
             )
         start = gold_start(layers)
-        for span in start:
-            session.add(
-                SpanRow(
-                    annotation_id=annotation.id,
-                    start=span.start,
-                    end=span.end,
-                    label=span.label,
-                    origin=span.origin.value,
-                    sources=list(span.sources),
-                )
-            )
-        annotation.seeded = True
-        touch(annotation)
-        session.add(annotation)
-        log_event(
-            session,
-            "seed",
-            annotator_id=self.annotator_id,
-            article_id=annotation.article_id,
-            annotation_id=annotation.id,
-            payload={
-                "agreed": sum(s.origin is Origin.ACCEPTED for s in start),
-                "candidates": sum(s.origin is Origin.SUGGESTED for s in start),
-            },
-        )
-        return Change(added=tuple(start))
+        payload = {
+            "agreed": sum(s.origin is Origin.ACCEPTED for s in start),
+            "candidates": sum(s.origin is Origin.SUGGESTED for s in start),
+        }
+        return self._store_seed(session, annotation, list(start), payload)
 
     def load(self, article_id: int) -> LoadedArticle:
         """Open the article's gold (created from the annotators' spans if new), with each
