@@ -10,14 +10,14 @@ def run_annotation(target: str, annotator: str, scheme: str | None, suggest: boo
     """Run the annotation app on database ``target``; returns its exit code."""
     from annotator.domain.errors import InputError
     from annotator.domain.text import check_name
-    from annotator.services.schemes import find_scheme
+    from annotator.services.schemes import scheme_for
     from annotator.store.fastpath import first_article
     from annotator.tui.app import AnnotatorApp
 
     problem = check_name(annotator)
     if problem:
         raise InputError(problem)
-    labels = find_scheme(scheme)
+    labels = scheme_for(scheme, project_scheme(target))
 
     def open_session():
         from annotator.services.annotating import AnnotationSession
@@ -38,3 +38,24 @@ def run_annotation(target: str, annotator: str, scheme: str | None, suggest: boo
     )
     screen.run()
     return screen.return_code or 0
+
+
+def project_scheme(target: str) -> str | None:
+    """The scheme the project suggests with (`annotator suggest --scheme`), if it has said.
+
+    Read with the stdlib where it can: this is on the path to the first screen."""
+    from annotator.store.fastpath import stored_setting
+
+    known, value = stored_setting(target, "suggest")
+    if not known:
+        from annotator.store.engine import open_store
+        from annotator.store.queue import get_setting
+
+        store = open_store(target)
+        try:
+            with store.read() as session:
+                value = get_setting(session, "suggest")
+        finally:
+            store.dispose()
+    scheme = value.get("scheme") if isinstance(value, dict) else None
+    return scheme if isinstance(scheme, str) and scheme else None

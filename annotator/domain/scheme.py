@@ -75,6 +75,8 @@ class LabelScheme:
 
     def by_key(self, key: str) -> Label | None:
         """The label whose hotkey or position key is ``key``, or None."""
+        if not key:
+            return None  # labels past the tenth may have no key at all
         for index, label in enumerate(self.labels):
             if label.key == key or (index < len(POSITION_KEYS) and POSITION_KEYS[index] == key):
                 return label

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from annotator.domain.errors import SchemeError
-from annotator.domain.scheme import LabelScheme, load_scheme
+from annotator.domain.scheme import (
+    NAMED_COLOURS,
+    POSITION_KEYS,
+    Label,
+    LabelScheme,
+    load_scheme,
+)
 
 BUNDLED_LABELS = Path(__file__).resolve().parent.parent.parent / "labels"
 DEFAULT_SCHEME = "conflict"
@@ -40,6 +47,48 @@ def find_scheme(name_or_path: str | Path | None = None) -> LabelScheme:
         f"no label scheme {wanted!r} (looked for {wanted}.toml in "
         f"{', '.join(str(d) for d in label_dirs())})"
     )
+
+
+DATA_SCHEME = "labels-in-the-data"
+
+
+def scheme_from_labels(names: Sequence[str]) -> LabelScheme:
+    """A scheme made of the labels stored annotations use (imported from another tool,
+    say), in the order given: colours from the named palette in turn, the first ten
+    labels on keys 1..9 and 0, the others without a key."""
+    palette = [colour for name, colour in NAMED_COLOURS.items() if name not in _NEUTRAL]
+    labels = tuple(
+        Label(
+            name=name,
+            description="a label of the stored annotations",
+            colour=palette[index % len(palette)],
+            key=POSITION_KEYS[index] if index < len(POSITION_KEYS) else "",
+        )
+        for index, name in enumerate(names)
+    )
+    return LabelScheme(
+        name=DATA_SCHEME, description="the labels the stored annotations use", labels=labels
+    )
+
+
+_NEUTRAL = {"grey", "gray", "white"}
+
+
+def scheme_for(
+    given: str | None, project: str | None, data_labels: Sequence[str] = ()
+) -> LabelScheme:
+    """The scheme a screen uses: the one asked for, else the project's (what `annotator
+    suggest` last used). A project that never said gets the default scheme, unless the
+    stored annotations (``data_labels``, most used first) use labels it lacks: data
+    imported from another tool then comes with a scheme of its own labels."""
+    if given:
+        return find_scheme(given)
+    if project:
+        return find_scheme(project)
+    scheme = find_scheme(DEFAULT_SCHEME)
+    if data_labels and not set(data_labels) <= set(scheme.names):
+        return scheme_from_labels(data_labels)
+    return scheme
 
 
 def available_schemes() -> dict[str, Path]:

@@ -51,6 +51,29 @@ def first_article(db: str, annotator: str, skip: Collection[int] = ()) -> Loaded
         conn.close()
 
 
+def stored_setting(db: str, key: str) -> tuple[bool, object]:
+    """(True, the project setting ``key``'s value, None when unset) read with the stdlib
+    alone, or (False, None) when this path cannot tell (not a SQLite file of our current
+    schema), so that the caller asks the full store instead."""
+    path = sqlite_path(db)
+    if path is None:
+        return False, None
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        return False, None
+    try:
+        version = _one(conn, "SELECT version_num FROM alembic_version")
+        if version is None or version[0] != SCHEMA_HEAD:
+            return False, None
+        row = _one(conn, "SELECT value FROM setting WHERE key = ?", key)
+        return True, (json.loads(row[0]) if row and row[0] is not None else None)
+    except (sqlite3.Error, ValueError):
+        return False, None
+    finally:
+        conn.close()
+
+
 def _not_in(column: str, values: list[int]) -> str:
     """An SQL condition leaving out ``values`` (true when there are none)."""
     if not values:

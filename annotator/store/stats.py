@@ -32,6 +32,22 @@ class ProjectStats:
     gold: int
 
 
+def done_label_counts(session: Session) -> dict[str, int]:
+    """Spans by label in the annotators' finished annotations, most frequent first."""
+    return dict(
+        session.execute(
+            select(Span.label, func.count())
+            .join(Annotation, Span.annotation_id == Annotation.id)
+            .where(
+                Annotation.kind == Kind.ANNOTATION.value,
+                Annotation.status == Status.DONE.value,
+            )
+            .group_by(Span.label)
+            .order_by(func.count().desc(), Span.label)
+        ).all()
+    )
+
+
 def project_stats(session: Session) -> ProjectStats:
     """Count everything in one read transaction (grouped queries, no per-row work)."""
     articles = session.scalar(select(func.count()).select_from(Article)) or 0
@@ -58,15 +74,7 @@ def project_stats(session: Session) -> ProjectStats:
         .group_by(Annotator.name)
     ):
         people[name].spans = count
-    labels = dict(
-        session.execute(
-            select(Span.label, func.count())
-            .join(Annotation, Span.annotation_id == Annotation.id)
-            .where(Annotation.kind == Kind.ANNOTATION.value, done)
-            .group_by(Span.label)
-            .order_by(func.count().desc(), Span.label)
-        ).all()
-    )
+    labels = done_label_counts(session)
     suggestions = dict(
         session.execute(
             select(Suggestion.source, func.count())

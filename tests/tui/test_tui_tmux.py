@@ -120,3 +120,59 @@ def test_tui_sigkill_loses_nothing_that_was_on_screen(project):
             time.sleep(0.1)
     finally:
         again.kill_session()
+
+
+@pytest.mark.slow
+def test_tui_screens_use_the_projects_scheme_or_the_datas_labels(project, tmp_path):
+    """`annotate` shows the scheme the project suggests with; `review` of data imported
+    from another tool, with labels the default scheme lacks, shows that data's labels."""
+    from annotator.nlp.suggester import SuggestConfig
+    from annotator.services.suggesting import save_project_config
+    from annotator.store.engine import open_store
+
+    store = open_store(project)
+    save_project_config(store, SuggestConfig(scheme="ontonotes"))
+    store.dispose()
+    tmux = Tmux(_annotate(project), width=120, height=40)
+    try:
+        screen = tmux.wait_for("NORP")  # the legend: OntoNotes labels, not conflict's
+        assert "ARMED_GROUP" not in screen
+    finally:
+        tmux.kill_session()
+
+    source = tmp_path / "two.jsonl"
+    source.write_text(
+        '{"text": "Lisa met Max in Madrid.", "label": [[0, 4, "PER"], [16, 22, "LOC"]]}\n',
+        encoding="utf-8",
+    )
+    other = tmp_path / "other.jsonl"
+    other.write_text(
+        '{"text": "Lisa met Max in Madrid.", "label": [[0, 4, "PER"], [16, 22, "MISC"]]}\n',
+        encoding="utf-8",
+    )
+    db = tmp_path / "imported.db"
+    for path, who in ((source, "one"), (other, "two")):
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "annotator",
+                "import",
+                "--db",
+                str(db),
+                "--format",
+                "doccano",
+                "--annotator",
+                who,
+                str(path),
+            ],
+            check=True,
+            capture_output=True,
+        )
+    review = Tmux(f"{sys.executable} -m annotator review --db {db} --reviewer rev")
+    try:
+        screen = review.wait_for("Madrid·")
+        legend = review.wait_for("MISC")
+        assert "1  PER" in legend and "LOC" in legend and "PERSON" not in legend, screen
+    finally:
+        review.kill_session()

@@ -1,0 +1,53 @@
+"""Which scheme a screen uses: asked for, the project's, the default, or the data's labels."""
+
+from __future__ import annotations
+
+import pytest
+
+from annotator.cli.launch import project_scheme
+from annotator.domain.errors import SchemeError
+from annotator.nlp.suggester import SuggestConfig
+from annotator.services.schemes import DATA_SCHEME, scheme_for, scheme_from_labels
+from annotator.services.suggesting import save_project_config
+from annotator.store.engine import open_store
+from annotator.store.fastpath import stored_setting
+
+
+def test_scheme_for_prefers_what_was_asked_then_the_project():
+    assert scheme_for("ontonotes", "conflict", ["PER"]).name == "ontonotes"
+    assert scheme_for(None, "ontonotes", ["PER"]).name == "ontonotes"
+    with pytest.raises(SchemeError, match="no label scheme 'nope'"):
+        scheme_for(None, "nope")
+
+
+def test_default_scheme_unless_the_data_uses_labels_it_lacks():
+    assert scheme_for(None, None).name == "conflict"
+    assert scheme_for(None, None, ["LOCATION", "PERSON"]).name == "conflict"
+    data = scheme_for(None, None, ["ORG", "PER", "LOC", "MISC"])
+    assert data.name == DATA_SCHEME
+    assert data.names == ["ORG", "PER", "LOC", "MISC"]
+    assert data.by_key("2").name == "PER"
+
+
+def test_scheme_from_labels_keys_the_first_ten_and_colours_them_apart():
+    names = [f"L{i}" for i in range(12)]
+    scheme = scheme_from_labels(names)
+    assert [label.key for label in scheme.labels] == list("1234567890") + ["", ""]
+    assert len({label.colour for label in scheme.labels[:10]}) == 10
+    assert scheme.by_key("0").name == "L9"
+    assert scheme.by_key("") is None
+
+
+def test_project_scheme_read_without_the_store_matches_the_store(tmp_path):
+    db = tmp_path / "p.db"
+    store = open_store(db)
+    assert stored_setting(str(db), "suggest") == (True, None)
+    assert project_scheme(str(db)) is None
+    save_project_config(store, SuggestConfig(scheme="ontonotes"), "tok")
+    store.dispose()
+    known, value = stored_setting(str(db), "suggest")
+    assert known and value["scheme"] == "ontonotes" and value["tokenizer_id"] == "tok"
+    assert project_scheme(str(db)) == "ontonotes"
+    # A URL the stdlib path cannot read goes through the store and says the same.
+    assert stored_setting(f"sqlite+pysqlite:///{db}", "suggest") == (False, None)
+    assert project_scheme(f"sqlite+pysqlite:///{db}") == "ontonotes"
