@@ -51,3 +51,37 @@ def test_project_scheme_read_without_the_store_matches_the_store(tmp_path):
     # A URL the stdlib path cannot read goes through the store and says the same.
     assert stored_setting(f"sqlite+pysqlite:///{db}", "suggest") == (False, None)
     assert project_scheme(f"sqlite+pysqlite:///{db}") == "ontonotes"
+
+
+def test_stored_labels_read_without_the_store_match_the_store(tmp_path):
+    from annotator.cli.launch import data_labels, screen_scheme
+    from annotator.domain.records import ArticleRecord
+    from annotator.domain.spans import Span, Status
+    from annotator.store.annotations import save_annotation
+    from annotator.store.articles import insert_articles
+    from annotator.store.fastpath import done_labels
+    from annotator.store.rows import add_hashes, article_rows
+    from annotator.store.stats import done_label_counts
+
+    db = tmp_path / "labels.db"
+    store = open_store(db)
+    with store.write_connection() as conn:
+        insert_articles(conn, add_hashes(article_rows([ArticleRecord("Lisa met Max in Madrid.")])))
+    with store.write() as session:
+        spans = [Span(0, 4, "PER"), Span(9, 12, "PER"), Span(16, 22, "LOC")]
+        save_annotation(session, article_id=1, annotator="one", spans=spans, status=Status.DONE)
+        save_annotation(
+            session,
+            article_id=1,
+            annotator="two",
+            spans=[Span(16, 22, "GPE")],
+            status=Status.IN_PROGRESS,
+        )
+    with store.read() as session:
+        counted = list(done_label_counts(session))
+    store.dispose()
+    assert counted == ["PER", "LOC"]  # most used first; unfinished work does not count
+    assert done_labels(str(db)) == counted
+    assert data_labels(f"sqlite+pysqlite:///{db}") == counted
+    assert screen_scheme(str(db), None).names == counted
+    assert screen_scheme(str(db), "conflict").name == "conflict"

@@ -10,14 +10,13 @@ def run_annotation(target: str, annotator: str, scheme: str | None, suggest: boo
     """Run the annotation app on database ``target``; returns its exit code."""
     from annotator.domain.errors import InputError
     from annotator.domain.text import check_name
-    from annotator.services.schemes import scheme_for
     from annotator.store.fastpath import first_article
     from annotator.tui.app import AnnotatorApp
 
     problem = check_name(annotator)
     if problem:
         raise InputError(problem)
-    labels = scheme_for(scheme, project_scheme(target))
+    labels = screen_scheme(target, scheme)
 
     def open_session():
         from annotator.services.annotating import AnnotationSession
@@ -59,3 +58,31 @@ def project_scheme(target: str) -> str | None:
             store.dispose()
     scheme = value.get("scheme") if isinstance(value, dict) else None
     return scheme if isinstance(scheme, str) and scheme else None
+
+
+def data_labels(target: str) -> list[str]:
+    """The labels of the finished annotations in ``target``, most used first."""
+    from annotator.store.fastpath import done_labels
+
+    labels = done_labels(target)
+    if labels is None:
+        from annotator.store.engine import open_store
+        from annotator.store.stats import done_label_counts
+
+        store = open_store(target)
+        try:
+            with store.read() as session:
+                labels = list(done_label_counts(session))
+        finally:
+            store.dispose()
+    return labels
+
+
+def screen_scheme(target: str, given: str | None):
+    """The scheme the annotation and review screens use (see services.schemes.scheme_for);
+    the stored labels are only counted when neither the user nor the project chose one."""
+    from annotator.services.schemes import scheme_for
+
+    project = None if given else project_scheme(target)
+    used = data_labels(target) if not given and not project else []
+    return scheme_for(given, project, used)

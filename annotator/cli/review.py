@@ -43,12 +43,9 @@ def review_command(
     adjudicated it and which annotators each gold span came from."""
     import os
 
-    from annotator.cli.launch import project_scheme
+    from annotator.cli.launch import screen_scheme
     from annotator.domain.errors import InputError
     from annotator.domain.text import check_name
-    from annotator.services.schemes import scheme_for
-    from annotator.store.engine import open_store
-    from annotator.store.stats import done_label_counts
     from annotator.tui.app import AnnotatorApp
     from annotator.tui.screens.review import ReviewScreen
 
@@ -60,17 +57,13 @@ def review_command(
 
     def open_session():
         from annotator.services.reviewing import ReviewSession
+        from annotator.store.engine import open_store
 
         return ReviewSession(open_store(target), reviewer, people or None)
 
-    store = open_store(target)
-    try:
-        with store.read() as session:
-            used = list(done_label_counts(session))
-    finally:
-        store.dispose()
-    labels = scheme_for(scheme, project_scheme(target), used)
-    screen = AnnotatorApp(scheme=labels, open_session=open_session, screen=ReviewScreen)
+    screen = AnnotatorApp(
+        scheme=screen_scheme(target, scheme), open_session=open_session, screen=ReviewScreen
+    )
     screen.run()
     if screen.return_code:
         raise typer.Exit(screen.return_code)

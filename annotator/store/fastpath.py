@@ -74,6 +74,32 @@ def stored_setting(db: str, key: str) -> tuple[bool, object]:
         conn.close()
 
 
+def done_labels(db: str) -> list[str] | None:
+    """The labels of the annotators' finished annotations, most used first (as
+    store.stats.done_label_counts orders them), or None when this path cannot tell."""
+    path = sqlite_path(db)
+    if path is None:
+        return None
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        return None
+    try:
+        version = _one(conn, "SELECT version_num FROM alembic_version")
+        if version is None or version[0] != SCHEMA_HEAD:
+            return None
+        rows = conn.execute(
+            "SELECT span.label FROM span JOIN annotation ON span.annotation_id = annotation.id"
+            " WHERE annotation.kind = 'annotation' AND annotation.status = 'done'"
+            " GROUP BY span.label ORDER BY count(*) DESC, span.label"
+        ).fetchall()
+        return [label for (label,) in rows]
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
 def _not_in(column: str, values: list[int]) -> str:
     """An SQL condition leaving out ``values`` (true when there are none)."""
     if not values:
