@@ -61,7 +61,8 @@ def project_scheme(target: str) -> str | None:
 
 
 def data_labels(target: str) -> list[str]:
-    """The labels of the finished annotations in ``target``, most used first."""
+    """The labels of the finished annotations in ``target``, in alphabetical order (on
+    SQLite, of a sample: see store.fastpath.done_labels)."""
     from annotator.store.fastpath import done_labels
 
     labels = done_labels(target)
@@ -72,7 +73,7 @@ def data_labels(target: str) -> list[str]:
         store = open_store(target)
         try:
             with store.read() as session:
-                labels = list(done_label_counts(session))
+                labels = sorted(done_label_counts(session))
         finally:
             store.dispose()
     return labels

@@ -79,7 +79,7 @@ def scheme_for(
 ) -> LabelScheme:
     """The scheme a screen uses: the one asked for, else the project's (what `annotator
     suggest` last used). A project that never said gets the default scheme, unless the
-    stored annotations (``data_labels``, most used first) use labels it lacks: data
+    stored annotations (``data_labels``, in the order wanted) use labels it lacks: data
     imported from another tool then comes with a scheme of its own labels."""
     if given:
         return find_scheme(given)

@@ -173,13 +173,13 @@ def test_tui_screens_use_the_projects_scheme_or_the_datas_labels(project, tmp_pa
     try:
         screen = review.wait_for("Madrid·")
         legend = review.wait_for("MISC")
-        assert "1  PER" in legend and "LOC" in legend and "PERSON" not in legend, screen
+        assert "1  LOC" in legend and "3  PER" in legend and "PERSON" not in legend, screen
     finally:
         review.kill_session()
     # A third annotator labelling that data gets the same labels on the same keys.
     third = Tmux(f"{sys.executable} -m annotator annotate --db {db} -a three --no-suggest")
     try:
         legend = third.wait_for("MISC")
-        assert "1  PER" in legend and "ARMED_GROUP" not in legend, legend
+        assert "1  LOC" in legend and "ARMED_GROUP" not in legend, legend
     finally:
         third.kill_session()
