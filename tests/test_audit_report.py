@@ -332,6 +332,7 @@ def test_report_undefined_values_are_null_and_left_out():
     data = json.loads(json.dumps(to_json(report)))
     assert data["span_f1"]["pairs"][0]["f1"] is None
     assert data["token_kappa"]["pairs"][0]["kappa"] is None
+    assert data["token_pi"]["pairs"][0]["pi"] is None
     assert "undefined" in data["conventions"]
     assert data["articles"][0]["span_f1"] == {"mean": None, "sd": None, "n": 0}
 
@@ -388,6 +389,14 @@ def test_report_json_schema_and_csv_rows(example_project):
     assert set(data["span_f1"]["pairs"][0]) >= {"a", "b", "f1"}
     assert set(data["span_f1"]["labels"]["LOC"]) >= {"mean", "sd"}
     assert set(data["token_kappa"]) >= {"pairs", "mean"}
+    assert set(data["token_pi"]) >= {"pairs", "mean", "sd", "n"}
+    kappas = {(k["a"], k["b"]): k["kappa"] for k in data["token_kappa"]["pairs"]}
+    for pair in data["token_pi"]["pairs"]:
+        # Pi's chance agreement pools both annotators' labels: never below kappa's.
+        assert pair["pi"] <= kappas[(pair["a"], pair["b"])] + 1e-12
+    assert ("token_pi", "all", "mean", "", "", example_project.pi.mean) in list(
+        to_rows(example_project)
+    )
     assert data["conventions"] == CONVENTIONS
     json.dumps(data, allow_nan=False)  # no NaN can reach a script
     rows = list(to_rows(example_project))

@@ -18,6 +18,7 @@ from annotator.audit.tokens import (
     cohen_kappa,
     count_tokens,
     krippendorff_alpha,
+    scott_pi,
     span_tokens,
     token_labels,
 )
@@ -77,6 +78,14 @@ def test_tokens_kappa_reference_values():
     kappa, observed, _ = cohen_kappa(ARTSTEIN_POESIO_SECOND)
     assert kappa == pytest.approx(0.8013245, abs=1e-7)
     assert observed == pytest.approx(0.88)
+
+
+def test_tokens_scott_pi_reference_value():
+    pi, observed, expected = scott_pi(ARTSTEIN_POESIO_SECOND)
+    assert pi == pytest.approx(0.7995322, abs=1e-7)
+    assert observed == pytest.approx(0.88)
+    assert scott_pi({("O", "O"): 40})[0] is None  # one shared label: undefined, as kappa
+    assert scott_pi({}) == (None, None, None)
 
 
 def test_tokens_alpha_reference_values():
@@ -149,6 +158,20 @@ def test_tokens_kappa_matches_scikit_learn_and_nltk(items):
             + [("b", str(i), y) for i, y in enumerate(b)]
         )
         assert ours == pytest.approx(task.kappa_pairwise("a", "b"), abs=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(labels, labels), min_size=1, max_size=60))
+def test_tokens_scott_pi_matches_nltk(items):
+    ours = scott_pi(Counter(items))[0]
+    task = AnnotationTask(
+        data=[("a", str(i), x) for i, (x, _) in enumerate(items)]
+        + [("b", str(i), y) for i, (_, y) in enumerate(items)]
+    )
+    if ours is None:
+        assert {x for x, _ in items} | {y for _, y in items} == {items[0][0]}
+    else:
+        assert ours == pytest.approx(task.pi(), abs=1e-9)
 
 
 @settings(max_examples=200, deadline=None)

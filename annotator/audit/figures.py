@@ -1,7 +1,7 @@
 """F1 from counts, mean and population SD with the convention for undefined values.
 
 Convention: a value that a formula cannot define (F1 when neither side has a span in
-scope, kappa when both annotators used one and the same label throughout, alpha when the
+scope, kappa and pi when both annotators used one and the same label throughout, alpha when the
 data hold a single value) is None (null in JSON, "-" in tables). It is left out of
 means and standard deviations; every summary says how many values it covers (``n``).
 """
@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 UNDEFINED = (
-    "F1 is undefined when neither annotator has a span in scope; kappa when both "
+    "F1 is undefined when neither annotator has a span in scope; kappa and pi when both "
     "annotators gave every token one and the same label; alpha when the data hold "
     "fewer than two values or only one distinct value. Undefined values are null and are "
     "left out of means and SDs; n says how many values a mean covers."

@@ -61,6 +61,7 @@ class AgreementReport:
     token_f1: F1Figures
     tokens: TokenFigures
     kappa: Summary
+    pi: Summary
     confusion: dict[tuple[str | None, str | None], int]
     disagreements: dict[DisagreementKind, int]
     articles: tuple[ArticleFigures, ...]
@@ -156,6 +157,7 @@ class AgreementTally:
             token_f1=self.tokens.f1_tally().figures(label_list),
             tokens=token_figures,
             kappa=summarise(k.kappa for k in token_figures.kappa),
+            pi=summarise(k.pi for k in token_figures.kappa),
             confusion=_symmetric(confusion),
             disagreements=dict(self.kinds),
             articles=tuple(self.articles),
@@ -245,6 +247,10 @@ def to_json(report: AgreementReport) -> dict[str, Any]:
                 for k in report.tokens.kappa
             ],
         },
+        "token_pi": {
+            **_summary(report.pi),  # type: ignore[dict-item]
+            "pairs": [{"a": k.a, "b": k.b, "pi": k.pi} for k in report.tokens.kappa],
+        },
         "token_alpha": report.tokens.alpha,
         "token_units": report.tokens.units,
         "disagreements": {kind.value: count for kind, count in report.disagreements.items()},
@@ -302,6 +308,10 @@ def to_rows(report: AgreementReport) -> Iterator[tuple[Any, ...]]:
         yield "token_kappa", "all", "pair", k.a, k.b, value(k.kappa)
     yield "token_kappa", "all", "mean", "", "", value(report.kappa.mean)
     yield "token_kappa", "all", "sd", "", "", value(report.kappa.sd)
+    for k in report.tokens.kappa:
+        yield "token_pi", "all", "pair", k.a, k.b, value(k.pi)
+    yield "token_pi", "all", "mean", "", "", value(report.pi.mean)
+    yield "token_pi", "all", "sd", "", "", value(report.pi.sd)
     yield "token_alpha", "all", "value", "", "", value(report.tokens.alpha)
     for kind, count in report.disagreements.items():
         yield "disagreements", "all", kind.value, "", "", count

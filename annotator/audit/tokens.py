@@ -129,6 +129,7 @@ class Kappa:
     observed: float | None
     expected: float | None
     tokens: int
+    pi: float | None = None  # Scott's pi of the same pair
 
 
 def cohen_kappa(
@@ -156,6 +157,32 @@ def cohen_kappa(
     if chance == total * total:
         return None, observed, expected
     return (agree * total - chance) / (total * total - chance), observed, expected
+
+
+def scott_pi(
+    pairs: Mapping[tuple[Hashable, Hashable], int],
+) -> tuple[float | None, float | None, float | None]:
+    """(Scott's pi, observed agreement, expected agreement) from counts of (a's label, b's
+    label): like kappa, but chance agreement comes from both annotators' labels pooled.
+
+    Undefined (None) when expected agreement is 1, as for kappa.
+    """
+    total = sum(pairs.values())
+    if total == 0:
+        return None, None, None
+    agree = 0
+    pooled: Counter = Counter()
+    for (x, y), count in pairs.items():
+        if x == y:
+            agree += count
+        pooled[x] += count
+        pooled[y] += count
+    chance = sum(count * count for count in pooled.values())  # over (2 * total) ** 2
+    observed = agree / total
+    expected = chance / (4 * total * total)
+    if chance == 4 * total * total:
+        return None, observed, expected
+    return (4 * agree * total - chance) / (4 * total * total - chance), observed, expected
 
 
 @dataclass
@@ -342,7 +369,8 @@ class TokenTally:
         for pair in sorted(plain.keys() | bagged.keys()):
             confusion = plain.get(pair, Counter()) + bagged.get(pair, Counter())
             kappa, observed, expected = cohen_kappa(confusion)
-            kappas.append(Kappa(*pair, kappa, observed, expected, sum(confusion.values())))
+            pi = scott_pi(confusion)[0]
+            kappas.append(Kappa(*pair, kappa, observed, expected, sum(confusion.values()), pi))
         return TokenFigures(tuple(kappas), alpha.alpha(), alpha.units)
 
     def f1_tally(self) -> F1Tally:

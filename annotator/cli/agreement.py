@@ -49,6 +49,7 @@ def tables(report: AgreementReport) -> list[Table | Text]:
         ("span F1, relaxed", report.relaxed.overall),
         ("token F1", report.token_f1.overall),
         ("token kappa (Cohen)", report.kappa),
+        ("token pi (Scott)", report.pi),
     ):
         summary.add_row(Text(name), _n(figure.mean), _n(figure.sd), str(figure.n))
     summary.add_row(

@@ -82,6 +82,7 @@ def _summary_rows(report: AgreementReport) -> list[list[object]]:
         ("span F1, relaxed (overlap)", report.relaxed.overall),
         ("token F1", report.token_f1.overall),
         ("Cohen's kappa, tokens", report.kappa),
+        ("Scott's pi, tokens", report.pi),
     ):
         rows.append([name, _n(summary.mean), _n(summary.sd), summary.n])
     rows.append(["Krippendorff's alpha, tokens", _n(report.tokens.alpha), "", report.tokens.units])
@@ -107,6 +108,7 @@ def _pair_rows(report: AgreementReport) -> list[list[object]]:
                 _n(relaxed[key].f1 if key in relaxed else None),
                 _n(tokens[key].f1 if key in tokens else None),
                 _n(kappa[key].kappa if key in kappa else None),
+                _n(kappa[key].pi if key in kappa else None),
             ]
         )
     return rows
@@ -222,6 +224,7 @@ def html_parts(
                 "relaxed F1",
                 "token F1",
                 "kappa",
+                "pi",
             ],
             _pair_rows(report),
             numeric=2,
