@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
+from typing import TypeVar
 
 from annotator.domain.history import History
 from annotator.domain.spans import Origin, Span, Status, seed_suggestions, unpack_offsets
 from annotator.domain.workitem import LoadedArticle
 from annotator.store.version import SCHEMA_HEAD
+
+T = TypeVar("T")
 
 
 def sqlite_path(db: str) -> Path | None:
@@ -31,47 +34,55 @@ def sqlite_path(db: str) -> Path | None:
     return path if path.is_file() else None
 
 
+class _Unknown(Exception):
+    """This path cannot answer: the caller asks the full store."""
+
+
+def _ask(db: str, question: Callable[[sqlite3.Connection], T]) -> T:
+    """``question(connection)`` on a read-only connection to ``db``; _Unknown when ``db``
+    is not a SQLite file of the current schema, or SQLite (or JSON) says no."""
+    path = sqlite_path(db)
+    if path is None:
+        raise _Unknown
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        raise _Unknown from None
+    try:
+        version = _one(conn, "SELECT version_num FROM alembic_version")
+        if version is None or version[0] != SCHEMA_HEAD:
+            raise _Unknown
+        return question(conn)
+    except (sqlite3.Error, ValueError):
+        raise _Unknown from None
+    finally:
+        conn.close()
+
+
 def first_article(db: str, annotator: str, skip: Collection[int] = ()) -> LoadedArticle | None:
     """What the annotation screen would open first for ``annotator`` (leaving out the
     articles in ``skip``), or None if the full path must answer (no such file, another
     schema version, an empty queue to refill...). The screen also uses it to fetch the
     next article ahead of time."""
-    path = sqlite_path(db)
-    if path is None:
-        return None
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
-    except sqlite3.Error:
+        return _ask(db, lambda conn: _read(conn, annotator, sorted(set(skip))))
+    except _Unknown:
         return None
-    try:
-        return _read(conn, annotator, sorted(set(skip)))
-    except sqlite3.Error:
-        return None
-    finally:
-        conn.close()
 
 
 def stored_setting(db: str, key: str) -> tuple[bool, object]:
     """(True, the project setting ``key``'s value, None when unset) read with the stdlib
     alone, or (False, None) when this path cannot tell (not a SQLite file of our current
     schema), so that the caller asks the full store instead."""
-    path = sqlite_path(db)
-    if path is None:
-        return False, None
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
-    except sqlite3.Error:
-        return False, None
-    try:
-        version = _one(conn, "SELECT version_num FROM alembic_version")
-        if version is None or version[0] != SCHEMA_HEAD:
-            return False, None
+
+    def value(conn: sqlite3.Connection) -> object:
         row = _one(conn, "SELECT value FROM setting WHERE key = ?", key)
-        return True, (json.loads(row[0]) if row and row[0] is not None else None)
-    except (sqlite3.Error, ValueError):
+        return json.loads(row[0]) if row and row[0] is not None else None
+
+    try:
+        return True, _ask(db, value)
+    except _Unknown:
         return False, None
-    finally:
-        conn.close()
 
 
 LABEL_SAMPLE = 50_000  # spans looked at to find the labels stored annotations use
@@ -82,17 +93,8 @@ def done_labels(db: str, sample: int = LABEL_SAMPLE) -> list[str] | None:
     in the first ``sample`` of their spans (a label rarer than that may be missed: this
     is on the path to the first screen, and counting a million spans takes half a
     second); None when this path cannot tell."""
-    path = sqlite_path(db)
-    if path is None:
-        return None
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
-    except sqlite3.Error:
-        return None
-    try:
-        version = _one(conn, "SELECT version_num FROM alembic_version")
-        if version is None or version[0] != SCHEMA_HEAD:
-            return None
+
+    def labels(conn: sqlite3.Connection) -> list[str]:
         rows = conn.execute(
             "SELECT DISTINCT label FROM (SELECT span.label AS label FROM span"
             " JOIN annotation ON span.annotation_id = annotation.id"
@@ -101,10 +103,11 @@ def done_labels(db: str, sample: int = LABEL_SAMPLE) -> list[str] | None:
             (sample,),
         ).fetchall()
         return [label for (label,) in rows]
-    except sqlite3.Error:
+
+    try:
+        return _ask(db, labels)
+    except _Unknown:
         return None
-    finally:
-        conn.close()
 
 
 def _not_in(column: str, values: list[int]) -> str:
@@ -119,9 +122,6 @@ def _one(conn: sqlite3.Connection, sql: str, *args: object) -> tuple | None:
 
 
 def _read(conn: sqlite3.Connection, annotator: str, skip: list[int]) -> LoadedArticle | None:
-    version = _one(conn, "SELECT version_num FROM alembic_version")
-    if version is None or version[0] != SCHEMA_HEAD:
-        return None
     setting = _one(conn, "SELECT value FROM setting WHERE key = 'assignment'")
     mode = json.loads(setting[0]) if setting and setting[0] else "open"
     person = _one(conn, "SELECT id FROM annotator WHERE name = ?", annotator)
