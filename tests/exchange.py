@@ -3,6 +3,7 @@ annotations and suggestions, and reading back what a format can carry."""
 
 from __future__ import annotations
 
+import atexit
 import json
 import shutil
 import tempfile
@@ -28,6 +29,7 @@ def new_store(folder: Path, name: str = "test.db") -> Store:
     global _TEMPLATE
     if _TEMPLATE is None:
         template = Path(tempfile.mkdtemp(prefix="annotator-template-")) / "template.db"
+        atexit.register(shutil.rmtree, template.parent, ignore_errors=True)
         open_store(template).dispose()
         _TEMPLATE = template
     target = folder / name
