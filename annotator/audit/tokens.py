@@ -37,17 +37,23 @@ def count_tokens(text: str) -> int:
     return len(text.split())
 
 
+def _stretch(text: str, start: int, end: int) -> tuple[int, str]:
+    """(where it begins, the text) of ``[start, end)`` widened left to the start of the
+    token ``start`` falls in."""
+    begin = max(0, min(start, len(text)))
+    if begin < len(text) and not text[begin].isspace():
+        while begin > 0 and not text[begin - 1].isspace():
+            begin -= 1
+    return begin, text[begin:end]
+
+
 def span_tokens(text: str, start: int, end: int) -> list[int]:
     """Start offsets of the tokens that overlap ``[start, end)``.
 
     Only the span's own stretch of text is looked at, so the cost follows the spans, not
     the length of the article.
     """
-    begin = max(0, min(start, len(text)))
-    if begin < len(text) and not text[begin].isspace():
-        while begin > 0 and not text[begin - 1].isspace():
-            begin -= 1
-    segment = text[begin:end]
+    begin, segment = _stretch(text, start, end)
     pieces = segment.split()
     if len(pieces) == 1 and not segment[0].isspace():
         return [begin]
@@ -463,11 +469,7 @@ def _token_range(text: str, start: int, end: int) -> tuple[int, int, int] | None
     """(start of the first token, start of the last token, number of tokens) of the
     tokens overlapping ``[start, end)``, or None when there are none; string methods
     only, no token list."""
-    begin = max(0, min(start, len(text)))
-    if begin < len(text) and not text[begin].isspace():
-        while begin > 0 and not text[begin - 1].isspace():
-            begin -= 1
-    segment = text[begin:end]
+    begin, segment = _stretch(text, start, end)
     pieces = segment.split()
     if not pieces:
         return None

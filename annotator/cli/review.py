@@ -23,7 +23,10 @@ def review_command(
         str | None,
         typer.Option(
             "--scheme",
-            help="Label scheme name or TOML file (default: the project's; else conflict, or the annotations' own labels when conflict lacks some).",
+            help=(
+                "Label scheme name or TOML file (default: the project's; else conflict, "
+                "or the annotations' own labels when conflict lacks some)."
+            ),
         ),
     ] = None,
     annotators: Annotated[
