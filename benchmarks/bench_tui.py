@@ -113,13 +113,12 @@ def add_article(store, text: str, title: str, suggestions: list[Span]) -> None:
 def make_app(db: Path, annotator: str):
     from annotator.services.annotating import AnnotationSession
     from annotator.store.fastpath import first_article
-    from annotator.tui.app import AnnotatorApp
+    from annotator.tui.measured import MeasuredApp
 
-    return AnnotatorApp(
+    return MeasuredApp(
         scheme=find_scheme("conflict"),
         open_session=lambda: AnnotationSession(open_store(db), annotator),
         first=first_article(str(db), annotator),
-        measure=True,
     )
 
 

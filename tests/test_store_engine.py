@@ -107,7 +107,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_test"
-down_revision = "0001_initial"
+down_revision = "0002_no_suggestions_in_done"
 branch_labels = None
 depends_on = None
 

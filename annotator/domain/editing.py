@@ -23,17 +23,21 @@ def fallback_tokens(text: str) -> list[tuple[int, int]]:
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """What an edit did to an annotation's spans: these removed, those added."""
+    """What an edit did to an annotation's spans: these removed, those added; and, for
+    finishing an article (or undoing that), its status going from ``status[0]`` to
+    ``status[1]``."""
 
     removed: tuple[Span, ...] = ()
     added: tuple[Span, ...] = ()
+    status: tuple[str, str] | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.removed or self.added)
+        return bool(self.removed or self.added or self.status)
 
     def inverse(self) -> Change:
         """The change that undoes this one."""
-        return Change(removed=self.added, added=self.removed)
+        status = None if self.status is None else (self.status[1], self.status[0])
+        return Change(removed=self.added, added=self.removed, status=status)
 
     def extent(self) -> tuple[int, int] | None:
         """The character range the change touches, or None for an empty change."""
@@ -42,12 +46,15 @@ class Change:
             return None
         return min(s.start for s in spans), max(s.end for s in spans)
 
-    def to_payload(self) -> dict[str, list[list[object]]]:
+    def to_payload(self) -> dict[str, list]:
         """JSON form for the event log."""
-        return {
+        payload: dict[str, list] = {
             "removed": [[s.start, s.end, s.label, s.origin.value] for s in self.removed],
             "added": [[s.start, s.end, s.label, s.origin.value] for s in self.added],
         }
+        if self.status is not None:
+            payload["status_change"] = list(self.status)
+        return payload
 
     @classmethod
     def from_payload(cls, payload: dict) -> Change:
@@ -56,7 +63,12 @@ class Change:
         def spans(key: str) -> tuple[Span, ...]:
             return tuple(Span(s, e, label, Origin(o)) for s, e, label, o in payload.get(key, []))
 
-        return cls(removed=spans("removed"), added=spans("added"))
+        status = payload.get("status_change")
+        return cls(
+            removed=spans("removed"),
+            added=spans("added"),
+            status=(str(status[0]), str(status[1])) if status else None,
+        )
 
 
 class EditRefused(Exception):

@@ -9,14 +9,17 @@ from typing import Any
 from annotator.domain.editing import Change
 
 EDIT, UNDO, REDO = "edit", "undo", "redo"
+STATUS = "status"  # finishing an article; undoable when its payload has "status_change"
 
 
 @dataclass
 class History:
     """Edits by event id, and which of them can be undone or redone now.
 
-    Undo applies the inverse of the newest undoable edit and logs an "undo" event naming
-    it; redo re-applies the newest undone edit and logs "redo". A new edit clears redo.
+    Finishing an article (done, skipped, flagged) is an edit too: its change turns pending
+    suggestions into accepted spans and moves the status, so undoing it reopens the
+    article exactly as it was. Undo applies the inverse of the newest undoable edit and
+    logs an "undo" event naming it; redo re-applies the newest undone edit and logs "redo". A new edit clears redo.
     Because the stacks are rebuilt by replaying the log, they survive restarts.
     """
 
@@ -29,7 +32,7 @@ class History:
         """Rebuild from (event id, action, payload) in log order; other actions are ignored."""
         history = cls()
         for event_id, action, payload in events:
-            if action == EDIT:
+            if action == EDIT or (action == STATUS and "status_change" in payload):
                 history.record(event_id, Change.from_payload(payload))
             elif action == UNDO and payload.get("of") in history.undo:
                 history.undo.remove(payload["of"])

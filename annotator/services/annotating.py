@@ -1,345 +1,368 @@
 """Everything the annotation screen does to the database, for one annotator.
 
 Called from the screen's single database thread, never from the event loop. Each write
-checks the annotation's version against the one this session last saw, so that two
-terminals of the same annotator never silently overwrite each other.
+claims the annotation's version with a compare-and-set (store.work.claim), so that two
+terminals of the same annotator never silently overwrite each other, on SQLite and on
+PostgreSQL alike. The session composes two small objects: an article source (which
+article comes next, how far along the person is) and a work policy (which annotation
+is edited, what it starts from, what finishing it means). The annotation screen uses the
+annotator's queue and their own annotation; the review screen the worst-agreeing
+articles and their gold (services.reviewing).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from dataclasses import replace
+from typing import Protocol
 
 from annotator.domain.editing import Change
 from annotator.domain.errors import ConflictError, InputError
-from annotator.domain.history import EDIT, History
+from annotator.domain.history import EDIT, STATUS, History
 from annotator.domain.spans import Kind, Origin, Span, Status, seed_suggestions, unpack_offsets
 from annotator.domain.workitem import LoadedArticle
-from annotator.store import queue
-from annotator.store.annotations import (
-    ensure_annotation,
-    get_annotation,
-    log_event,
-    set_status,
-    spans_of,
-    touch,
-)
+from annotator.store import queue, work
 from annotator.store.engine import Store
-from annotator.store.models import (
-    Annotation,
-    Article,
-    Event,
-    QueueItem,
-    Suggestion,
-    SuggestionRun,
-    Tokens,
-)
-from annotator.store.models import Span as SpanRow
+from annotator.store.errors import is_transient
+from annotator.store.work import AnnotationState
 
 SUGGEST_SETTING = "suggest"  # {"tokenizer_id": ..., ...} written by `annotator suggest`
 
 
-class AnnotationSession:
-    """One annotator's session: load articles, store edits and statuses, count progress.
+class ArticleSource(Protocol):
+    """Which article a session serves next, and how far along the person is."""
 
-    The review screen uses a subclass that works on the gold annotation instead."""
+    def next_article_id(self, work_session: AnnotationSession) -> int | None: ...
+
+    def progress(self, work_session: AnnotationSession) -> tuple[int, int]: ...
+
+    def peek_next(self, work_session: AnnotationSession, skip: int) -> LoadedArticle | None: ...
+
+
+class WorkPolicy(Protocol):
+    """Which annotation a session edits and what it starts from and ends with."""
+
+    kind: Kind
+
+    def own(self, work_session: AnnotationSession, session, article_id: int) -> AnnotationState: ...
+
+    def starting_spans(
+        self, work_session: AnnotationSession, session, state: AnnotationState
+    ) -> tuple[list[Span], dict] | None: ...
+
+    def check_finish(self, session, state: AnnotationState, status: Status) -> None: ...
+
+    def after_finish(
+        self, work_session: AnnotationSession, session, state: AnnotationState, status: Status
+    ) -> None: ...
+
+    def describe(self, work_session: AnnotationSession, session, loaded: LoadedArticle) -> None: ...
+
+
+class QueueSource:
+    """The annotator's own queue: the first article they have not finished."""
+
+    def next_article_id(self, work_session: AnnotationSession) -> int | None:
+        with work_session.store.write() as session:
+            person = queue.get_annotator(session, work_session.name)
+            assert person is not None
+            return queue.next_article_id(session, person)
+
+    def progress(self, work_session: AnnotationSession) -> tuple[int, int]:
+        with work_session.store.read() as session:
+            finished = work.count_finished(
+                session, annotator_id=work_session.annotator_id, kind=work_session.kind
+            )
+            return finished, work.queue_size(session, annotator_id=work_session.annotator_id)
+
+    def peek_next(self, work_session: AnnotationSession, skip: int) -> LoadedArticle | None:
+        from annotator.store.fastpath import first_article
+
+        return first_article(work_session.store.url, work_session.name, {skip})
+
+
+class OwnWork:
+    """The annotator's own annotation, starting from the machine suggestions (pending)."""
 
     kind = Kind.ANNOTATION
-    always_seed = False  # seed even when the article has no machine suggestions
 
-    def __init__(self, store: Store, annotator: str):
+    def own(self, work_session: AnnotationSession, session, article_id: int) -> AnnotationState:
+        found = work.annotation_state(
+            session, article_id=article_id, annotator_id=work_session.annotator_id, kind=self.kind
+        )
+        if found is not None:
+            return found
+        return work.create_annotation(
+            session, article_id=article_id, annotator_id=work_session.annotator_id, kind=self.kind
+        )
+
+    def starting_spans(
+        self, work_session: AnnotationSession, session, state: AnnotationState
+    ) -> tuple[list[Span], dict] | None:
+        if not work.has_suggestions(session, article_id=state.article_id):
+            return None
+        existing = work.spans_of_annotation(session, annotation_id=state.id)
+        suggested = work.suggested_spans(session, article_id=state.article_id)
+        added = seed_suggestions(suggested, existing)
+        return added, {"added": len(added)}
+
+    def check_finish(self, session, state: AnnotationState, status: Status) -> None:
+        return None
+
+    def after_finish(
+        self, work_session: AnnotationSession, session, state: AnnotationState, status: Status
+    ) -> None:
+        return None
+
+    def describe(self, work_session: AnnotationSession, session, loaded: LoadedArticle) -> None:
+        return None
+
+
+class AnnotationSession:
+    """One person's session: load articles, store edits and statuses, count progress."""
+
+    def __init__(
+        self,
+        store: Store,
+        annotator: str,
+        *,
+        source: ArticleSource | None = None,
+        policy: WorkPolicy | None = None,
+    ):
         self.store = store
         self.name = annotator
+        self.source: ArticleSource = source or QueueSource()
+        self.policy: WorkPolicy = policy or OwnWork()
         with store.write() as session:
             person = queue.ensure_annotator(session, annotator)
             self.annotator_id: int = person.id  # type: ignore[assignment]
             config = queue.get_setting(session, SUGGEST_SETTING, {}) or {}
         self.tokenizer_id: str | None = config.get("tokenizer_id")
         self._versions: dict[int, int] = {}  # annotation id -> version we last saw
-        self._annotation_of: dict[int, int] = {}  # article id -> this annotator's annotation id
+        self._annotation_of: dict[int, int] = {}  # article id -> this session's annotation id
+
+    @property
+    def kind(self) -> Kind:
+        """Which kind of annotation this session edits."""
+        return self.policy.kind
+
+    @staticmethod
+    def is_transient(exc: BaseException) -> bool:
+        """True for a failure that may pass if the write is tried again (a lock, a full
+        disk, a lost connection)."""
+        return is_transient(exc)
 
     # --- reading -----------------------------------------------------------------------
 
     def next_article_id(self) -> int | None:
-        """The first article in this annotator's queue that they have not finished."""
-        with self.store.write() as session:
-            person = queue.get_annotator(session, self.name)
-            assert person is not None
-            return queue.next_article_id(session, person)
+        """The next article this session serves, or None when there is none."""
+        return self.source.next_article_id(self)
+
+    def progress(self) -> tuple[int, int]:
+        """(articles finished, articles in the queue)."""
+        return self.source.progress(self)
+
+    def peek_next(self, skip: int) -> LoadedArticle | None:
+        """The article that will come after ``skip``, read ahead of time (read-only; None
+        when it cannot tell)."""
+        return self.source.peek_next(self, skip)
 
     def load(self, article_id: int) -> LoadedArticle:
-        """Open an article: create this annotator's annotation if new, put the article's
-        suggestions into it once (as pending spans), and read what the screen shows."""
+        """Open an article: create this session's annotation if new, put what it starts
+        from into it once (only while it is in progress: suggestions never enter finished
+        work), and read what the screen shows."""
         with self.store.write() as session:
-            article = session.get(Article, article_id)
+            article = work.article_text(session, article_id=article_id)
             if article is None:
                 raise InputError(f"article {article_id} does not exist")
-            annotation = self._own_annotation(session, article_id)
-            has_suggestions = self._has_suggestions(session, article_id)
-            if not annotation.seeded and (has_suggestions or self.always_seed):
-                self._seed(session, annotation)
-            spans = spans_of(session, annotation.id)  # type: ignore[arg-type]
-            tokens = self._tokens(session, article_id)
-            events = session.execute(
-                select(Event.id, Event.action, Event.payload)
-                .where(Event.annotation_id == annotation.id)
-                .order_by(Event.id)
-            ).all()
-            self._versions[annotation.id] = annotation.version  # type: ignore[index]
-            self._annotation_of[article_id] = annotation.id  # type: ignore[assignment]
-            return LoadedArticle(
+            state = self.policy.own(self, session, article_id)
+            has_suggestions = work.has_suggestions(session, article_id=article_id)
+            if not state.seeded and state.status is Status.IN_PROGRESS:
+                state = self._seed(session, state) or state
+            spans = work.spans_of_annotation(session, annotation_id=state.id)
+            blob = work.tokens_blob(session, article_id=article_id, tokenizer=self.tokenizer_id)
+            events = work.events_of(session, annotation_id=state.id)
+            self._versions[state.id] = state.version
+            self._annotation_of[article_id] = state.id
+            loaded = LoadedArticle(
                 article_id=article_id,
                 title=article.title,
                 text=article.text,
                 source=article.source,
-                annotation_id=annotation.id,
-                status=Status(annotation.status),
-                note=annotation.note,
+                annotation_id=state.id,
+                status=state.status,
+                note=state.note,
                 spans=spans,
                 has_suggestions=has_suggestions,
-                tokens=tokens,
-                history=History.replay((e.id, e.action, e.payload) for e in events),
+                tokens=None if blob is None else unpack_offsets(blob),
+                history=History.replay(events),
+            )
+            self.policy.describe(self, session, loaded)
+            return loaded
+
+    def tokens(self, article_id: int) -> list[tuple[int, int]] | None:
+        """Cached token offsets of an article, if any."""
+        with self.store.read() as session:
+            blob = work.tokens_blob(session, article_id=article_id, tokenizer=self.tokenizer_id)
+        return None if blob is None else unpack_offsets(blob)
+
+    def use_tokenizer(self, tokenizer_id: str) -> None:
+        """Prefer tokens of this tokenizer from now on."""
+        self.tokenizer_id = tokenizer_id
+
+    def neighbour(self, article_id: int, step: int) -> int | None:
+        """The article before (step=-1) or after (step=1) this one in this session's
+        history (the order articles were first opened in), or None at either end."""
+        with self.store.read() as session:
+            return work.opened_neighbour(
+                session,
+                annotator_id=self.annotator_id,
+                kind=self.kind,
+                article_id=article_id,
+                step=step,
             )
 
-    def _own_annotation(self, session, article_id: int) -> Annotation:
-        """This session's annotation of the article, created if new."""
-        return ensure_annotation(session, article_id, self.annotator_id, self.kind)
-
-    def _has_suggestions(self, session, article_id: int) -> bool:
-        return (
-            session.scalar(
-                select(func.count())
-                .select_from(SuggestionRun)
-                .where(SuggestionRun.article_id == article_id)
+    def latest(self) -> int | None:
+        """The article opened last, or None."""
+        with self.store.read() as session:
+            return work.opened_neighbour(
+                session, annotator_id=self.annotator_id, kind=self.kind, article_id=None, step=-1
             )
-            or 0
-        ) > 0
-
-    def _tokens(self, session, article_id: int) -> list[tuple[int, int]] | None:
-        query = select(Tokens.offsets).where(Tokens.article_id == article_id)
-        if self.tokenizer_id:
-            query = query.where(Tokens.tokenizer == self.tokenizer_id)
-        data = session.scalars(query.order_by(Tokens.tokenizer).limit(1)).first()
-        return None if data is None else unpack_offsets(data)
-
-    def _seed(self, session, annotation: Annotation) -> Change:
-        existing = spans_of(session, annotation.id)  # type: ignore[arg-type]
-        suggested = [
-            Span(s.start, s.end, s.label, Origin.SUGGESTED)
-            for s in session.scalars(
-                select(Suggestion).where(Suggestion.article_id == annotation.article_id)
-            )
-        ]
-        added = seed_suggestions(suggested, existing)
-        return self._store_seed(session, annotation, added, {"added": len(added)})
-
-    def _store_seed(
-        self, session, annotation: Annotation, spans: list[Span], payload: dict
-    ) -> Change:
-        """Add the spans an annotation starts from, mark it seeded and log the seeding."""
-        for span in spans:
-            session.add(
-                SpanRow(
-                    annotation_id=annotation.id,
-                    start=span.start,
-                    end=span.end,
-                    label=span.label,
-                    origin=span.origin.value,
-                    sources=list(span.sources) or None,
-                )
-            )
-        annotation.seeded = True
-        touch(annotation)
-        session.add(annotation)
-        log_event(
-            session,
-            "seed",
-            annotator_id=self.annotator_id,
-            article_id=annotation.article_id,
-            annotation_id=annotation.id,
-            payload=payload,
-        )
-        return Change(added=tuple(spans))
 
     # --- writing -------------------------------------------------------------------------
 
-    def _locked(self, session, article_id: int) -> Annotation:
+    def _seed(self, session, state: AnnotationState) -> AnnotationState | None:
+        """Put the starting spans into an annotation in progress; None if there are none
+        yet (the annotation stays unseeded, so that later suggestions still go in)."""
+        start = self.policy.starting_spans(self, session, state)
+        if start is None:
+            return None
+        spans, payload = start
+        work.add_spans(session, annotation_id=state.id, spans=spans)
+        work.mark_seeded(session, annotation_id=state.id)
+        version = work.claim(session, annotation_id=state.id, seen=state.version)
+        if version is None:
+            raise ConflictError("this article was changed in another terminal")
+        work.append_event(
+            session,
+            action="seed",
+            annotator_id=self.annotator_id,
+            article_id=state.article_id,
+            annotation_id=state.id,
+            payload=payload,
+        )
+        return replace(state, seeded=True, version=version)
+
+    def _claimed(self, session, article_id: int) -> AnnotationState:
+        """This session's annotation of the article, its version claimed for one write."""
         annotation_id = self._annotation_of.get(article_id)
         if annotation_id is None:
             raise ConflictError(f"article {article_id} was not opened in this session")
-        annotation = session.get(Annotation, annotation_id)
-        known = self._versions.get(annotation_id)
-        if annotation is None or known is None or annotation.version != known:
+        seen = self._versions.get(annotation_id, -1)
+        version = work.claim(session, annotation_id=annotation_id, seen=seen)
+        state = work.annotation_by_id(session, annotation_id=annotation_id)
+        if version is None or state is None:
             raise ConflictError("this article was changed in another terminal")
-        return annotation
-
-    def _done_writing(self, annotation: Annotation) -> None:
-        self._versions[annotation.id] = annotation.version  # type: ignore[index]
+        return state
 
     def seed(self, article_id: int) -> Change:
-        """Put newly computed suggestions into the annotation (if not done yet); returns
-        the spans added (those that overlap nothing the annotator already has)."""
+        """Put newly computed suggestions into the annotation, if it is still in progress
+        and got none yet; returns the spans added (those overlapping nothing it has)."""
         with self.store.write() as session:
-            annotation = self._locked(session, article_id)
-            if annotation.seeded:
+            state = self._claimed(session, article_id)
+            # The claimed version is ours from here on, whether anything is added or not.
+            self._versions[state.id] = state.version
+            if state.seeded or state.status is not Status.IN_PROGRESS:
                 return Change()
-            change = self._seed(session, annotation)
-        self._done_writing(annotation)
-        return change
+            before = {s.key for s in work.spans_of_annotation(session, annotation_id=state.id)}
+            seeded = self._seed(session, state)
+            if seeded is None:
+                return Change()
+            added = [
+                s
+                for s in work.spans_of_annotation(session, annotation_id=state.id)
+                if s.key not in before
+            ]
+            version = seeded.version
+        self._versions[state.id] = version
+        return Change(added=tuple(added))
 
     def apply(
         self, article_id: int, change: Change, action: str = EDIT, of: int | None = None
     ) -> int:
         """Store one edit (or an undo/redo of edit ``of``) of this session's annotation of
-        the article; returns the event id."""
+        the article; a change with a status moves the status too. Returns the event id."""
         with self.store.write() as session:
-            annotation = self._locked(session, article_id)
-            annotation_id = annotation.id
-            for span in change.removed:
-                result = session.execute(
-                    delete(SpanRow).where(
-                        SpanRow.annotation_id == annotation_id,
-                        SpanRow.start == span.start,
-                        SpanRow.end == span.end,
-                        SpanRow.label == span.label,
-                    )
-                )
-                if result.rowcount != 1:  # type: ignore[attr-defined]
-                    raise ConflictError("this article was changed in another terminal")
-            for span in change.added:
-                session.add(
-                    SpanRow(
-                        annotation_id=annotation_id,
-                        start=span.start,
-                        end=span.end,
-                        label=span.label,
-                        origin=span.origin.value,
-                        sources=list(span.sources) or None,
-                    )
-                )
-            touch(annotation)
-            session.add(annotation)
+            state = self._claimed(session, article_id)
+            if not work.remove_spans(session, annotation_id=state.id, spans=change.removed):
+                raise ConflictError("this article was changed in another terminal")
+            work.add_spans(session, annotation_id=state.id, spans=change.added)
+            if change.status is not None:
+                work.store_status(session, state=state, status=Status(change.status[1]))
             payload = change.to_payload()
             if of is not None:
                 payload["of"] = of
-            event = log_event(
+            event_id = work.append_event(
                 session,
-                action,
+                action=action,
                 annotator_id=self.annotator_id,
-                article_id=annotation.article_id,
-                annotation_id=annotation_id,
+                article_id=article_id,
+                annotation_id=state.id,
                 payload=payload,
             )
-            session.flush()
-            event_id = event.id
-        self._done_writing(annotation)
-        return event_id  # type: ignore[return-value]
+        self._versions[state.id] = state.version
+        return event_id
 
-    def finish(self, article_id: int, status: Status, note: str | None = None) -> None:
-        """Mark the article done, skipped or flagged (done accepts pending suggestions)."""
+    def finish(self, article_id: int, status: Status, note: str | None = None) -> int:
+        """Mark the article done, skipped or flagged; done accepts the pending suggestions.
+        Logged as an undoable change (accepted spans and the status move); returns the
+        event id."""
         with self.store.write() as session:
-            annotation = self._locked(session, article_id)
-            annotation_id = annotation.id
-            accepted = 0
-            if status is Status.DONE:
-                rows = session.scalars(
-                    select(SpanRow).where(
-                        SpanRow.annotation_id == annotation_id,
-                        SpanRow.origin == Origin.SUGGESTED.value,
-                    )
-                ).all()
-                for row in rows:
-                    row.origin = Origin.ACCEPTED.value
-                    session.add(row)
-                accepted = len(rows)
-            set_status(session, annotation, status, note)
-            log_event(
-                session,
-                "status",
-                annotator_id=self.annotator_id,
-                article_id=annotation.article_id,
-                annotation_id=annotation_id,
-                payload={"status": status.value, "note": note or "", "accepted": accepted},
-            )
-        self._done_writing(annotation)
-
-    # --- counting and moving through history ---------------------------------------------
-
-    def progress(self) -> tuple[int, int]:
-        """(articles this annotator finished, articles in their queue or the project)."""
-        with self.store.read() as session:
-            finished = (
-                session.scalar(
-                    select(func.count())
-                    .select_from(Annotation)
-                    .where(
-                        Annotation.annotator_id == self.annotator_id,
-                        Annotation.kind == self.kind.value,
-                        Annotation.status != Status.IN_PROGRESS.value,
-                    )
-                )
-                or 0
-            )
-            if queue.get_setting(session, queue.ASSIGNMENT, "open") == "open":
-                total = session.scalar(select(func.count()).select_from(Article)) or 0
+            state = self._claimed(session, article_id)
+            self.policy.check_finish(session, state, status)
+            spans = work.spans_of_annotation(session, annotation_id=state.id)
+            pending = tuple(s for s in spans if s.origin is Origin.SUGGESTED)
+            accepted = tuple(replace(s, origin=Origin.ACCEPTED) for s in pending)
+            if status is not Status.DONE:
+                pending, accepted = (), ()
+            work.remove_spans(session, annotation_id=state.id, spans=pending)
+            work.add_spans(session, annotation_id=state.id, spans=accepted)
+            work.store_status(session, state=state, status=status, note=note)
+            moved = (state.status.value, status.value)
+            if moved[0] == moved[1] and not accepted:
+                change = Change()  # finished again as it was: nothing to undo
             else:
-                total = (
-                    session.scalar(
-                        select(func.count())
-                        .select_from(QueueItem)
-                        .where(QueueItem.annotator_id == self.annotator_id)
-                    )
-                    or 0
-                )
-        return finished, total
-
-    def neighbour(self, article_id: int, step: int) -> int | None:
-        """The article before (step=-1) or after (step=1) this one in the annotator's
-        history (the order they opened articles in), or None at either end."""
-        with self.store.read() as session:
-            current = get_annotation(session, article_id, self.annotator_id, self.kind)
-            if current is None:
-                return None
-            order = Annotation.id.desc() if step < 0 else Annotation.id.asc()  # type: ignore[union-attr]
-            bound = Annotation.id < current.id if step < 0 else Annotation.id > current.id
-            return session.scalar(
-                select(Annotation.article_id)
-                .where(
-                    Annotation.annotator_id == self.annotator_id,
-                    Annotation.kind == self.kind.value,
-                    bound,
-                )
-                .order_by(order)
-                .limit(1)
+                change = Change(removed=pending, added=accepted, status=moved)
+            payload: dict = {**change.to_payload(), "status": status.value, "note": note or ""}
+            if change.status is None:
+                payload.pop("removed"), payload.pop("added")
+            payload["accepted"] = len(accepted)
+            event_id = work.append_event(
+                session,
+                action=STATUS,
+                annotator_id=self.annotator_id,
+                article_id=article_id,
+                annotation_id=state.id,
+                payload=payload,
             )
+            self.policy.after_finish(self, session, state, status)
+        self._versions[state.id] = state.version
+        return event_id
 
-    def peek_next(self, skip: int) -> LoadedArticle | None:
-        """The article that will come after ``skip``, read ahead of time (read-only, and
-        only for SQLite files; None when it cannot tell)."""
-        from annotator.store.fastpath import first_article
-
-        return first_article(self.store.url, self.name, {skip})
-
-    def latest(self) -> int | None:
-        """The article this annotator opened last, or None."""
-        with self.store.read() as session:
-            return session.scalar(
-                select(Annotation.article_id)
-                .where(
-                    Annotation.annotator_id == self.annotator_id,
-                    Annotation.kind == self.kind.value,
-                )
-                .order_by(Annotation.id.desc())  # type: ignore[union-attr]
-                .limit(1)
-            )
-
-    def tokens(self, article_id: int) -> list[tuple[int, int]] | None:
-        """Cached token offsets of an article, if any."""
-        with self.store.read() as session:
-            return self._tokens(session, article_id)
-
-    def use_tokenizer(self, tokenizer_id: str) -> None:
-        """Prefer tokens of this tokenizer from now on."""
-        self.tokenizer_id = tokenizer_id
+    def undo_finish(self, article_id: int) -> LoadedArticle:
+        """Undo the finishing of an article (the newest undoable step of its history must
+        be that): it is in progress again with exactly the spans it had before. Returns the
+        article as it now is."""
+        loaded = self.load(article_id)
+        if not loaded.history.undo:
+            raise InputError(f"article {article_id}: nothing to undo")
+        event_id = loaded.history.undo[-1]
+        change = loaded.history.changes[event_id]
+        if change.status is None:
+            raise InputError(f"article {article_id}: its last step was an edit, not finishing it")
+        taken = loaded.history.take_undo()
+        assert taken is not None
+        self.apply(article_id, taken[1], "undo", of=event_id)
+        return self.load(article_id)
 
 
 class BackgroundSuggester:

@@ -15,20 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
-
 from annotator.audit.disagreements import rank
 from annotator.audit.documents import DocAnnotations
-from annotator.domain.editing import Change
 from annotator.domain.errors import InputError
 from annotator.domain.spans import Kind, Origin, Span, Status
 from annotator.domain.workitem import LoadedArticle
 from annotator.services.agreement import documents, measure
 from annotator.services.annotating import AnnotationSession
-from annotator.store.annotations import gold_of, log_event, touch
+from annotator.store import work
 from annotator.store.engine import Store
-from annotator.store.models import Annotation
-from annotator.store.models import Span as SpanRow
+from annotator.store.work import AnnotationState
 
 
 def layers_of(doc: DocAnnotations) -> dict[str, list[Span]]:
@@ -57,96 +53,98 @@ def gold_start(layers: dict[str, list[Span]]) -> list[Span]:
     return start
 
 
-class ReviewSession(AnnotationSession):
-    """A reviewer's session over the gold annotations of articles with disagreements."""
+class WorstFirst:
+    """Articles done by two or more annotators that disagree, worst agreement first,
+    those already settled into gold left out."""
 
-    kind = Kind.GOLD
-    always_seed = True
-
-    def __init__(self, store: Store, reviewer: str, annotators: Sequence[str] | None = None):
-        super().__init__(store, reviewer)
+    def __init__(self, annotators: Sequence[str] | None = None):
         self.annotators = sorted(set(annotators)) if annotators else None
         self._queue: list[int] | None = None
-        self._scores: dict[int, float] = {}
+        self.scores: dict[int, float] = {}
 
-    # --- which articles --------------------------------------------------------------
-
-    def queue(self) -> list[int]:
-        """Articles done by two or more annotators that disagree, worst first."""
+    def queue(self, work_session: AnnotationSession) -> list[int]:
+        """The articles with disagreements, worst first (measured once per session)."""
         if self._queue is None:
             try:
-                report = measure(self.store, annotators=self.annotators).report
+                report = measure(work_session.store, annotators=self.annotators).report
             except InputError:
                 report = None
             ranked = rank(report.articles) if report is not None else []
             self._queue = [int(f.doc_id) for f in ranked]
-            self._scores = {int(f.doc_id): f.score for f in ranked}
+            self.scores = {int(f.doc_id): f.score for f in ranked}
         return self._queue
 
-    def _settled(self, ids: list[int]) -> set[int]:
-        if not ids:
-            return set()
-        with self.store.read() as session:
-            rows = session.execute(
-                select(Annotation.article_id).where(
-                    Annotation.kind == Kind.GOLD.value,
-                    Annotation.status == Status.DONE.value,
-                    Annotation.article_id.in_(ids),  # type: ignore[attr-defined]
-                )
-            )
-            return {row[0] for row in rows}
+    def _settled(self, work_session: AnnotationSession, ids: list[int]) -> set[int]:
+        with work_session.store.read() as session:
+            return work.settled_articles(session, article_ids=ids)
 
-    def next_article_id(self) -> int | None:
+    def next_article_id(self, work_session: AnnotationSession) -> int | None:
         """The worst article whose disagreements are not settled yet."""
-        ids = self.queue()
-        settled = self._settled(ids)
+        ids = self.queue(work_session)
+        settled = self._settled(work_session, ids)
         return next((i for i in ids if i not in settled), None)
 
-    def progress(self) -> tuple[int, int]:
+    def progress(self, work_session: AnnotationSession) -> tuple[int, int]:
         """(articles settled into gold, articles with disagreements)."""
-        ids = self.queue()
-        return len(self._settled(ids)), len(ids)
+        ids = self.queue(work_session)
+        return len(self._settled(work_session, ids)), len(ids)
 
-    def peek_next(self, skip: int) -> LoadedArticle | None:
+    def peek_next(self, work_session: AnnotationSession, skip: int) -> LoadedArticle | None:
         """Review reads its articles through the agreement measures: no read-ahead."""
         return None
 
-    # --- opening an article ---------------------------------------------------------------
 
-    def _layers(self, session, article_id: int) -> dict[str, list[Span]]:
-        for _, doc in documents(session, annotators=self.annotators, article_ids=[article_id]):
+class GoldWork:
+    """The article's one gold annotation, starting from the annotators' spans: shared
+    ones accepted, the others candidates; done only when no candidate is left, and then
+    each span records who had exactly it."""
+
+    kind = Kind.GOLD
+
+    def __init__(self, source: WorstFirst):
+        self.source = source
+
+    def layers(self, session, article_id: int) -> dict[str, list[Span]]:
+        """Each annotator's spans of the article."""
+        for _, doc in documents(
+            session, annotators=self.source.annotators, article_ids=[article_id]
+        ):
             return layers_of(doc)
         return {}
 
-    def _own_annotation(self, session, article_id: int) -> Annotation:
-        gold = gold_of(session, article_id)
+    def own(self, work_session: AnnotationSession, session, article_id: int) -> AnnotationState:
+        gold = work.annotation_state(
+            session, article_id=article_id, annotator_id=None, kind=Kind.GOLD
+        )
         if gold is None:
-            gold = Annotation(
-                article_id=article_id, annotator_id=self.annotator_id, kind=Kind.GOLD.value
-            )
-            session.add(gold)
-            session.flush()
-        elif gold.annotator_id != self.annotator_id:
-            # One gold per article: another reviewer's draft is taken over, and logged.
-            log_event(
+            return work.create_annotation(
                 session,
-                "takeover",
-                annotator_id=self.annotator_id,
+                article_id=article_id,
+                annotator_id=work_session.annotator_id,
+                kind=Kind.GOLD,
+            )
+        if gold.annotator_id != work_session.annotator_id:
+            # One gold per article: another reviewer's draft is taken over, and logged.
+            work.append_event(
+                session,
+                action="takeover",
+                annotator_id=work_session.annotator_id,
                 article_id=article_id,
                 annotation_id=gold.id,
                 payload={"from_annotator_id": gold.annotator_id},
             )
-            gold.annotator_id = self.annotator_id
-            touch(gold)
-            session.add(gold)
-            session.flush()
+            work.hand_over(session, annotation_id=gold.id, annotator_id=work_session.annotator_id)
+            gold = work.annotation_by_id(session, annotation_id=gold.id)
+            assert gold is not None
         return gold
 
-    def _seed(self, session, annotation: Annotation) -> Change:
-        layers = self._layers(session, annotation.article_id)
+    def starting_spans(
+        self, work_session: AnnotationSession, session, state: AnnotationState
+    ) -> tuple[list[Span], dict] | None:
+        layers = self.layers(session, state.article_id)
         if len(layers) < 2:
             raise InputError(
-                f"article {annotation.article_id} is not done by two or more annotators: "
+                f"article {state.article_id} is not done by two or more annotators: "
                 "nothing to adjudicate"
             )
         start = gold_start(layers)
@@ -154,53 +152,44 @@ class ReviewSession(AnnotationSession):
             "agreed": sum(s.origin is Origin.ACCEPTED for s in start),
             "candidates": sum(s.origin is Origin.SUGGESTED for s in start),
         }
-        return self._store_seed(session, annotation, list(start), payload)
+        return list(start), payload
 
-    def load(self, article_id: int) -> LoadedArticle:
-        """Open the article's gold (created from the annotators' spans if new), with each
-        annotator's spans alongside for the screen to compare."""
-        loaded = super().load(article_id)
-        with self.store.read() as session:
-            loaded.layers = self._layers(session, article_id)
-        score = self._scores.get(article_id)
+    def check_finish(self, session, state: AnnotationState, status: Status) -> None:
+        if status is not Status.DONE:
+            return
+        pending = work.count_pending(session, annotation_id=state.id)
+        if pending:
+            raise InputError(f"{pending} candidate span(s) not settled yet: take or reject each")
+
+    def after_finish(
+        self, work_session: AnnotationSession, session, state: AnnotationState, status: Status
+    ) -> None:
+        if status is not Status.DONE:
+            return
+        holders: dict[tuple[int, int, str], list[str]] = {}
+        for name, spans in self.layers(session, state.article_id).items():
+            for span in spans:
+                holders.setdefault(span.key, []).append(name)
+        gold = work.spans_of_annotation(session, annotation_id=state.id)
+        work.set_span_sources(
+            session,
+            annotation_id=state.id,
+            sources={s.key: sorted(holders.get(s.key, [])) for s in gold},
+        )
+
+    def describe(self, work_session: AnnotationSession, session, loaded: LoadedArticle) -> None:
+        loaded.layers = self.layers(session, loaded.article_id)
+        score = self.source.scores.get(loaded.article_id)
         people = ", ".join(loaded.layers)
         loaded.context = f"annotators: {people}" + (
             f" · agreement {1 - score:.2f}" if score is not None else ""
         )
-        return loaded
 
-    # --- settling --------------------------------------------------------------------------
 
-    def finish(self, article_id: int, status: Status, note: str | None = None) -> None:
-        """Store the gold's status; a done gold must have no candidate left, and each of
-        its spans then records the annotators who had exactly it (provenance)."""
-        if status is Status.DONE:
-            with self.store.read() as session:
-                annotation = session.get(Annotation, self._annotation_of[article_id])
-                pending = session.scalar(
-                    select(func.count())
-                    .select_from(SpanRow)
-                    .where(
-                        SpanRow.annotation_id == annotation.id,  # type: ignore[union-attr]
-                        SpanRow.origin == Origin.SUGGESTED.value,
-                    )
-                )
-            if pending:
-                raise InputError(
-                    f"{pending} candidate span(s) not settled yet: take or reject each"
-                )
-        super().finish(article_id, status, note)
-        if status is not Status.DONE:
-            return
-        with self.store.write() as session:
-            layers = self._layers(session, article_id)
-            holders: dict[tuple[int, int, str], list[str]] = {}
-            for name, spans in layers.items():
-                for span in spans:
-                    holders.setdefault(span.key, []).append(name)
-            rows = session.scalars(
-                select(SpanRow).where(SpanRow.annotation_id == self._annotation_of[article_id])
-            ).all()
-            for row in rows:
-                row.sources = sorted(holders.get((row.start, row.end, row.label), []))
-                session.add(row)
+def ReviewSession(  # noqa: N802 - reads like the class it stands for
+    store: Store, reviewer: str, annotators: Sequence[str] | None = None
+) -> AnnotationSession:
+    """A reviewer's session over the gold annotations of articles with disagreements: the
+    annotation session with the worst-first source and the gold policy."""
+    source = WorstFirst(annotators)
+    return AnnotationSession(store, reviewer, source=source, policy=GoldWork(source))

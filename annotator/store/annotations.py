@@ -8,7 +8,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, String, bindparam, delete, insert, select, type_coerce
+from sqlalchemy import (
+    Connection,
+    Select,
+    String,
+    bindparam,
+    delete,
+    insert,
+    literal_column,
+    select,
+    type_coerce,
+)
 from sqlmodel import Session
 
 from annotator.domain.spans import Kind, Origin, Status
@@ -330,9 +340,14 @@ _SPANS_OF = (
     .where(Span.annotation_id.in_(bindparam("ids", expanding=True)))  # type: ignore[attr-defined]
     .order_by(Span.annotation_id, Span.start, Span.end, Span.label)
 )
+# Measures never count a suggestion nobody confirmed (only work in progress holds them).
 _SPAN_KEYS_OF = (
     select(Span.annotation_id, Span.start, Span.end, Span.label)
-    .where(Span.annotation_id.in_(bindparam("ids", expanding=True)))  # type: ignore[attr-defined]
+    .where(
+        Span.annotation_id.in_(bindparam("ids", expanding=True)),  # type: ignore[attr-defined]
+        # A literal, not a parameter: _span_rows binds the ids alone.
+        Span.origin != literal_column(f"'{Origin.SUGGESTED.value}'"),
+    )
     .order_by(Span.annotation_id, Span.start, Span.end, Span.label)
 )
 _span_sql: dict[tuple[int, str, int], tuple[str, None]] = {}

@@ -66,6 +66,7 @@ class Store:
         self.url = url
         self.engine = engine
         self.is_sqlite = url.startswith("sqlite")
+        self.notices: list[str] = []  # what opening did to the data (schema repairs), in words
         self._write_engine = (
             engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else engine
         )
@@ -186,6 +187,7 @@ def _upgrade(store: Store, current: str | None) -> None:
             with conn.begin():
                 config.attributes["connection"] = conn
                 command.upgrade(config, "head")
+                store.notices.extend(config.attributes.get("notices", []))
                 if store.is_sqlite:
                     broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if broken:

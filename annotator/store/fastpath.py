@@ -171,7 +171,10 @@ def _read(conn: sqlite3.Connection, annotator: str, skip: list[int]) -> LoadedAr
     has_suggestions = _one(
         conn, "SELECT 1 FROM suggestionrun WHERE article_id = ? LIMIT 1", article_id
     )
-    if has_suggestions and (annotation is None or not annotation[3]):
+    # As the full path does: suggestions go only into work in progress, once.
+    if has_suggestions and (
+        annotation is None or (not annotation[3] and annotation[1] == "in_progress")
+    ):
         suggested = [
             Span(start, end, label, Origin.SUGGESTED)
             for start, end, label in conn.execute(

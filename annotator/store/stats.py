@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from annotator.domain.spans import Kind, Status
+from annotator.domain.spans import Kind, Origin, Status
 from annotator.store.models import Annotation, Annotator, Article, Span, Suggestion
 
 
@@ -41,6 +41,7 @@ def done_label_counts(session: Session) -> dict[str, int]:
             .where(
                 Annotation.kind == Kind.ANNOTATION.value,
                 Annotation.status == Status.DONE.value,
+                Span.origin != Origin.SUGGESTED.value,
             )
             .group_by(Span.label)
             .order_by(func.count().desc(), Span.label)

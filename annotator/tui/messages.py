@@ -1,4 +1,5 @@
-"""Messages the worker threads post back to the annotation screen (they never touch widgets)."""
+"""Messages the worker threads post back to the annotation screen (they never touch
+widgets). Each names the article it is about, and the screen acts on that article only."""
 
 from __future__ import annotations
 
@@ -12,24 +13,23 @@ from annotator.domain.workitem import LoadedArticle
 
 @dataclass
 class ArticleLoaded(Message):
-    """An article was opened (or reopened after a conflict). With ``confirms`` set, it is
-    the database's view of the article already on screen from the fast start path."""
+    """The database opened this article (created the annotation, seeded it)."""
 
     article: LoadedArticle
     note: str = ""
-    confirms: bool = False
-    # Read ahead (display only): the database has not opened it yet, so edits wait.
-    provisional: bool = False
+    ticket: int | None = None  # the request to open it (older requests' answers are ignored)
 
 
 @dataclass
 class NoMoreArticles(Message):
-    """The annotator's queue is empty."""
+    """The queue is empty."""
+
+    ticket: int | None = None
 
 
 @dataclass
 class ProgressCounted(Message):
-    """Finished articles of this annotator and the size of their queue."""
+    """Finished articles of this person and the size of their queue, as stored."""
 
     finished: int
     total: int
@@ -45,37 +45,71 @@ class SuggestionsSeeded(Message):
 
 
 @dataclass
-class TokensFound(Message):
-    """spaCy's token offsets for an article arrived."""
-
-    article_id: int
-    tokens: list[tuple[int, int]]
-
-
-@dataclass
 class Conflict(Message):
-    """Another terminal changed this annotation; the screen must reload it."""
+    """Another terminal changed the annotation of ``article_id``; it must be reloaded."""
 
+    article_id: int | None
     reason: str
 
 
 @dataclass
-class WorkFailed(Message):
-    """A background job failed; the message is for the user."""
+class JobFailed(Message):
+    """A job about ``article_id`` (None: the next article, or no article) failed."""
 
+    article_id: int | None
     reason: str
+    ticket: int | None = None  # set when the job was a request to open an article
+
+
+@dataclass
+class Target(Message):
+    """Where `p` / `n` leads from article ``after``: ``article_id``, or None with a reason."""
+
+    after: int | None
+    article_id: int | None
+    reason: str = ""
 
 
 @dataclass
 class SessionFailed(Message):
-    """The database could not be opened; the app ends with this one-line reason."""
+    """The database cannot be used at all; the app ends with this one-line reason."""
 
     reason: str
 
 
 @dataclass
 class Prefetched(Message):
-    """The article that comes next, read ahead while the annotator works on this one."""
+    """The article that comes after ``after``, read ahead while the person works on it."""
 
     after: int
     article: LoadedArticle | None
+
+
+@dataclass
+class WriteStored(Message):
+    """Write ``local_id`` of ``article_id`` is stored (as event ``event_id``)."""
+
+    local_id: int
+    article_id: int
+    event_id: int | None
+    attempts: int
+
+
+@dataclass
+class WriteFailing(Message):
+    """An attempt at write ``local_id`` failed for a reason that may pass; it is tried again."""
+
+    local_id: int
+    article_id: int
+    reason: str
+    attempts: int
+
+
+@dataclass
+class WriteRefused(Message):
+    """The database refused write ``local_id`` for good: the article must be reloaded."""
+
+    local_id: int
+    article_id: int
+    reason: str
+    conflict: bool = False

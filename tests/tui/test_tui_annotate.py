@@ -310,18 +310,20 @@ async def test_tui_next_article_shows_at_once_from_the_read_ahead(project):
     import time as clock
 
     async with running(project) as (pilot, screen):
-        assert screen._ahead is not None and screen._ahead.article_id == 2
+        assert screen.life.ahead is not None and screen.life.ahead.article_id == 2
         # Keep the database thread busy: the next article must appear anyway.
         screen.db.submit(lambda session: clock.sleep(0.8))
         await pilot.press("a")
         await pilot.pause()
         assert screen.loaded.article_id == 2 and screen.loaded.title == "Troops enter Sarmada"
-        await pilot.press("delete")  # the database has not opened it yet: refused, said
-        assert "still opening the database" in screen._message
+        await pilot.press("tab")  # moving needs no database
+        assert screen.editor.current is not None and screen.editor.current.label == "LOCATION"
+        await pilot.press("delete")  # the database has not opened it yet: the key waits
+        assert len(screen.life.waiting) == 1
+        assert "1 key waits" in screen.query_one("#info").visual.plain
         assert (23, 30, "LOCATION") in {s.key for s in screen.editor.spans}
-        await settle(pilot, screen)
-        await pilot.press("tab", "delete")  # now it has
-        await settle(pilot, screen)
+        await settle(pilot, screen)  # opened: the waiting key is applied, and stored
+        assert (23, 30, "LOCATION") not in {s.key for s in screen.editor.spans}
     rows = stored(project)
     assert rows[1][0] == "done"
     assert (23, 30, "LOCATION") not in {s.key for s in rows[2][1]}

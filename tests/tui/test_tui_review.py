@@ -93,7 +93,7 @@ def test_review_gold_start_accepts_shared_spans_and_lists_the_rest():
 
 def test_review_queue_is_worst_first_and_skips_full_agreement(disputed):
     session = ReviewSession(open_store(disputed), "rev")
-    assert session.queue() == [1, 3]
+    assert session.source.queue(session) == [1, 3]
 
 
 @pytest.mark.asyncio

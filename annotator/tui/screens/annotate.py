@@ -1,13 +1,17 @@
 """The annotation screen: one article, its spans, and the keys that edit them.
 
-The screen keeps the editor state and paints; all database work goes to the database
-thread in order, all spaCy work to a worker thread; both answer with messages.
+The screen keeps the editor and paints. Where the article on screen stands with the
+database (previewed, open, failed...), which keys wait and which writes are not stored
+yet is kept by a Lifecycle (domain.lifecycle), the one place that decides it. All
+database work goes to the database thread in order, all spaCy work to a worker thread;
+both answer with messages that name their article.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from rich.text import Text
 from textual import events, on, work
@@ -20,20 +24,26 @@ from textual.style import Style
 
 from annotator.domain.editing import Change, Editor, EditRefused, fallback_tokens
 from annotator.domain.history import EDIT, REDO, UNDO, History
+from annotator.domain.lifecycle import Lifecycle, Phase, describe_unsaved
 from annotator.domain.scheme import RESERVED_KEYS, LabelScheme
-from annotator.domain.spans import Origin, Span, Status
+from annotator.domain.spans import Span, Status
 from annotator.domain.text import visible
 from annotator.domain.workitem import LoadedArticle
+from annotator.tui import texts
 from annotator.tui.dbthread import DatabaseThread
 from annotator.tui.messages import (
     ArticleLoaded,
     Conflict,
+    JobFailed,
     NoMoreArticles,
     Prefetched,
     ProgressCounted,
     SessionFailed,
     SuggestionsSeeded,
-    WorkFailed,
+    Target,
+    WriteFailing,
+    WriteRefused,
+    WriteStored,
 )
 from annotator.tui.render import Marks, Painter
 from annotator.tui.screens.dialogs import AskDialog
@@ -41,12 +51,22 @@ from annotator.tui.screens.help import HelpScreen
 from annotator.tui.widgets.article import ArticleView
 from annotator.tui.widgets.bars import InfoBar, KeysBar, Legend, TopBar, plain
 
-ORIGIN_WORDS = {
-    Origin.SUGGESTED: "suggested, not yet confirmed",
-    Origin.ACCEPTED: "suggestion accepted",
-    Origin.EDITED: "suggestion edited",
-    Origin.MANUAL: "added by hand",
-}
+QUIT_WAIT_S = 20.0  # how long `q` waits for writes the database has not taken yet
+
+
+@dataclass
+class ScreenMode:
+    """What differs between annotating and reviewing on the screen: its words and keys,
+    and what it says of a span; the review screen passes another one in."""
+
+    keys_bar: list[tuple[str, str]] = field(default_factory=lambda: texts.ANNOTATE_KEYS)
+    help_rows: list[tuple[str, str]] = field(default_factory=lambda: texts.ANNOTATE_HELP)
+    progress_word: str = "finished"
+    describe_origin: Callable[[Span], str] = lambda span: texts.ORIGIN_WORDS[span.origin]
+    # Review: a done article must have no pending span left.
+    done_needs_no_pending: bool = False
+    # Review: a second info line comparing the annotators where the cursor is.
+    compare_layers: bool = False
 
 
 class AnnotateScreen(Screen):
@@ -82,50 +102,12 @@ class AnnotateScreen(Screen):
         Binding("n", "history(1)", "next article", show=False),
         Binding("slash", "find", "find", show=False),
         Binding("t", "toggle_tags", "label tags", show=False),
+        Binding("ctrl+r", "retry", "retry", show=False),
         Binding("question_mark", "help", "help"),
         Binding("q", "quit_screen", "quit"),
     ]
 
-    PROGRESS_WORD = "finished"
-
-    KEYS_BAR = [
-        ("tab", "next span"),
-        ("1-9", "label"),
-        ("space", "confirm"),
-        ("del", "delete"),
-        ("a", "done"),
-        ("s", "skip"),
-        ("f", "flag"),
-        ("u", "undo"),
-        ("?", "help"),
-        ("q", "quit"),
-    ]
-
-    HELP_ROWS = [
-        ("tab / shift+tab", "next / previous span (the current span is shown reversed)"),
-        ("→ ← (l h)", "move the token cursor"),
-        ("↓ ↑ (j k)", "cursor to the next / previous line"),
-        ("home / end", "first / last token"),
-        ("shift+→ shift+←", "extend / shrink a selection token by token"),
-        ("1..9, 0", "give the selection (or the current span, or the cursor token) the N-th label"),
-        ("space", "confirm the current suggestion as it is"),
-        ("A (shift+a)", "confirm all suggestions"),
-        ("delete / backspace", "remove the current span (a removed suggestion stays removed)"),
-        ("[  ]", "move the current span's start one token left / right"),
-        ("{  }", "move the current span's end one token left / right"),
-        ("escape", "drop the selection"),
-        ("a", "article done: its spans (suggestions included) are your annotation; next article"),
-        ("s", "skip the article"),
-        ("f", "flag the article with a note"),
-        ("u / ctrl+z", "undo (the whole history of the article, across restarts)"),
-        ("ctrl+y", "redo"),
-        ("p / n", "previous / next article in your history"),
-        ("/", "find text in the article (Enter again finds the next match)"),
-        ("t", "show / hide label tags after spans"),
-        ("mouse", "click a span or word to put the cursor there; drag to select"),
-        ("?", "this help"),
-        ("q", "quit (everything is already saved)"),
-    ]
+    MODE = ScreenMode()
 
     def __init__(
         self,
@@ -135,16 +117,17 @@ class AnnotateScreen(Screen):
         first: LoadedArticle | None = None,
     ):
         super().__init__()
+        self.mode = self.MODE
         self._first = first
         self.scheme = scheme
         self.painter = Painter(scheme)
-        self.db = DatabaseThread(self, open_session)
+        self.life = Lifecycle()
+        self.db = DatabaseThread(self, open_session, on_attempt=self.life.write_started)
         self._open_nlp = open_nlp
-        self.loaded: LoadedArticle | None = None
+        self.loaded: LoadedArticle | None = None  # the article painted (may be finished)
         self.editor: Editor | None = None
         self.history = History()
         self.shown = ""
-        self._local_ids = 0
         self._message = ""
         self._finished: int | None = None
         self._total: int | None = None
@@ -152,13 +135,8 @@ class AnnotateScreen(Screen):
         self._started = time.monotonic()
         self._last_query = ""
         self._nlp_state: object | None = None
-        # local edit id -> event id; written and read only by the database thread
-        self._event_ids: dict[int, int] = {}
-        self._open_requested: float | None = None
-        self._ahead: LoadedArticle | None = None  # the next article, read ahead
-        # Edits wait until the database thread has opened the article: an edit shown but
-        # not yet storable could be lost if the process were killed in that moment.
-        self._db_ready = False
+        self._quitting = False
+        self._titles: dict[int, str] = {}  # article id -> title, for the list of unsaved work
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -168,27 +146,32 @@ class AnnotateScreen(Screen):
         view = ArticleView(self.painter, id="article")
         if self._first is not None:
             self._take(self._first)
+            self.life.preview(self._first)
             assert self.editor is not None
             view.preset(self.shown, list(self.editor.spans), self._marks())
-            self._message = "opening the database… (you can read and move; edits in a moment)"
         yield TopBar(self._top_content(), id="top")
         yield view
         yield InfoBar(Content("\n").join(self._info_lines()), markup=False, id="info")
         yield Legend(self.scheme, id="legend")
-        yield KeysBar(self.KEYS_BAR, id="keys")
+        yield KeysBar(self.mode.keys_bar, id="keys")
 
     def on_mount(self) -> None:
+        self.set_interval(0.5, self._watch_writes)
         first = self._first
+        ticket = self.life.request_open()
         if first is None:
-            self.db.submit(self._job_open_next)
+            self.db.submit(self._job_open_next(ticket), ticket=ticket)
             self.db.submit(lambda s: ProgressCounted(*s.progress()))
             self.db.start()
             return
         # The article came from the fast start path and is in the first frame. The job that
-        # opens it in the database is queued now, ahead of any edit a fast typist makes;
-        # the thread itself (and SQLAlchemy's import) starts after that first frame.
+        # opens it in the database is queued now; keys typed before it answers wait (see
+        # Lifecycle) and are replayed then. The thread itself (and SQLAlchemy's import)
+        # starts after that first frame.
         self._after_article_shown(first)
-        self.db.submit(lambda session: self._job_confirm_first(session, first.article_id))
+        self.db.submit(
+            self._job_open(first.article_id, ticket, fill=True), first.article_id, ticket
+        )
         self.db.submit(lambda s: ProgressCounted(*s.progress()))
         self.call_after_refresh(self.db.start)
 
@@ -202,67 +185,80 @@ class AnnotateScreen(Screen):
     # --- jobs (run in the database thread; they return messages) ----------------------------
 
     @staticmethod
-    def _job_open_next(session) -> ArticleLoaded | NoMoreArticles:
-        article_id = session.next_article_id()
-        if article_id is None:
-            return NoMoreArticles()
-        return ArticleLoaded(session.load(article_id))
+    def _job_open_next(ticket: int) -> Callable:
+        def job(session) -> ArticleLoaded | NoMoreArticles:
+            article_id = session.next_article_id()
+            if article_id is None:
+                return NoMoreArticles(ticket)
+            return ArticleLoaded(session.load(article_id), ticket=ticket)
+
+        return job
 
     @staticmethod
-    def _job_confirm_first(session, article_id: int) -> ArticleLoaded:
-        session.next_article_id()  # fills a new annotator's queue (the read-ahead uses it)
-        return ArticleLoaded(session.load(article_id), confirms=True)
+    def _job_open(article_id: int, ticket: int, note: str = "", fill: bool = False) -> Callable:
+        def job(session) -> ArticleLoaded:
+            if fill:
+                session.next_article_id()  # fills a new annotator's queue (the read-ahead uses it)
+            return ArticleLoaded(session.load(article_id), note=note, ticket=ticket)
+
+        return job
+
+    def _open(self, article_id: int | None, note: str = "") -> None:
+        """Ask the database to open ``article_id`` (None: the next in the queue)."""
+        ticket = self.life.request_open()
+        if article_id is None:
+            self.db.submit(self._job_open_next(ticket), ticket=ticket)
+        else:
+            self.db.submit(self._job_open(article_id, ticket, note), article_id, ticket)
+
+    def _reload(self, article_id: int, note: str) -> None:
+        """Go back to ``article_id`` as the database has it (after a conflict or a refused
+        write): the screen never shows what is not stored."""
+        self.life.go_back()
+        self._open(article_id, note)
 
     # --- messages ---------------------------------------------------------------------------
 
     @on(ArticleLoaded)
     async def _show_article(self, message: ArticleLoaded) -> None:
-        article = message.article
-        self._db_ready = not message.provisional
-        if (
-            message.confirms
-            and self.loaded is not None
-            and self.loaded.article_id == article.article_id
-        ):
-            # The database's view of the article already on screen (from the fast start
-            # path or read ahead). No edit can have happened since (edits waited for this),
-            # so if the database knows better, show its version.
-            if [(s.key, s.origin) for s in article.spans] != [
-                (s.key, s.origin) for s in self.editor.spans
-            ]:
-                self._take(article)
-                await self.article_view.show(self.shown, list(self.editor.spans), self._marks())
+        if not self.life.is_current(message.ticket):
+            return  # the answer to a request the screen has moved past
+        opened = self.life.opened(message.article)
+        article = opened.article
+        if opened.show:
+            self._take(article)
+            assert self.editor is not None
+            await self.article_view.show(self.shown, list(self.editor.spans), self._marks())
+            self._after_article_shown(article)
+        else:
+            # The database's view of the article already on screen: keep the editor (and
+            # its cursor), take the ids it now has.
+            assert self.loaded is not None
             self.loaded.annotation_id = article.annotation_id
             self.loaded.status = article.status
-            self._say("")
-            self._update_top()
-            self._read_ahead(article.article_id)
-            return
-        self._take(article)
-        assert self.editor is not None
-        await self.article_view.show(self.shown, list(self.editor.spans), self._marks())
+            self.loaded.layers, self.loaded.context = article.layers, article.context
+            self.history = article.history
+        self._titles[article.article_id] = article.title
         self._message = message.note
-        self._after_article_shown(article)
-        if self._open_requested is not None and getattr(self.app, "measure", False):
-            self.call_after_refresh(self._record_open, self._open_requested)
-        self._open_requested = None
-        if not message.provisional:
-            self._read_ahead(article.article_id)
+        self._update_bars()
+        self._read_ahead(article.article_id)
+        for replay in opened.replay:
+            replay()
+        if opened.replay:
+            self._say(
+                f"{len(opened.replay)} key{'s' if len(opened.replay) != 1 else ''} typed while opening applied"
+            )
+        self.app.article_shown()  # type: ignore[attr-defined]
 
     def _read_ahead(self, article_id: int) -> None:
         """Fetch the article that comes after this one, so `a`, `s` and `f` show it at once."""
-        self._ahead = None
         self.db.submit(lambda session: Prefetched(article_id, session.peek_next(article_id)))
 
     def on_prefetched(self, message: Prefetched) -> None:
-        if self.loaded is not None and message.after == self.loaded.article_id:
-            self._ahead = message.article
-
-    def _record_open(self, requested: float) -> None:
-        self.app.open_times.append(time.monotonic() - requested)  # type: ignore[attr-defined]
+        self.life.prefetched(message.after, message.article)
 
     def _take(self, article: LoadedArticle) -> None:
-        """Make ``article`` the one being edited."""
+        """Make ``article`` the one painted and edited."""
         self.loaded = article
         self.history = article.history
         self.shown = visible(article.text)
@@ -274,7 +270,10 @@ class AnnotateScreen(Screen):
         if self._open_nlp is not None and (article.tokens is None or not article.has_suggestions):
             self._suggest_in_background(article.article_id)
 
-    def on_no_more_articles(self, _: NoMoreArticles) -> None:
+    def on_no_more_articles(self, message: NoMoreArticles) -> None:
+        if not self.life.is_current(message.ticket):
+            return
+        self.life.queue_finished()
         self.loaded = None
         self.editor = None
         self.query_one(TopBar).update(plain("Nothing left to annotate", Style(bold=True)))
@@ -289,14 +288,10 @@ class AnnotateScreen(Screen):
 
     def on_progress_counted(self, message: ProgressCounted) -> None:
         self._finished, self._total = message.finished, message.total
-        self._update_bars()
+        self._update_top()
 
     def on_suggestions_seeded(self, message: SuggestionsSeeded) -> None:
-        if (
-            self.editor is None
-            or self.loaded is None
-            or message.article_id != self.loaded.article_id
-        ):
+        if self.editor is None or self.life.article_id != message.article_id:
             return
         if message.tokens:
             self.editor.set_tokens(message.tokens)
@@ -305,23 +300,57 @@ class AnnotateScreen(Screen):
         self.article_view.spans = list(self.editor.spans)
         self.article_view.marks = self._marks()
         self.article_view.repaint_all()
-        self.loaded.has_suggestions = True
+        if self.loaded is not None:
+            self.loaded.has_suggestions = True
         count = len(message.change.added)
         self._say(f"{count} suggestion{'s' if count != 1 else ''} added" if count else "")
 
     def on_conflict(self, message: Conflict) -> None:
-        if self.loaded is None:
+        if message.article_id is None or message.article_id != self.life.article_id:
             return
-        article_id = self.loaded.article_id
-        note = f"{message.reason}: reloaded it as it is now; your last change was not saved"
-        self.db.submit(lambda s: ArticleLoaded(s.load(article_id), note=note))
+        self._reload(message.article_id, f"{message.reason}: reloaded it as it is now")
 
-    def on_work_failed(self, message: WorkFailed) -> None:
+    def on_job_failed(self, message: JobFailed) -> None:
+        if message.ticket is not None and self.life.is_current(message.ticket):
+            if self.life.failed(message.article_id, message.reason):
+                self._update_info()
+                return
         self._say(f"error: {message.reason}")
+
+    def on_target(self, message: Target) -> None:
+        if message.after != self.life.article_id:
+            return  # the screen moved on since `p` / `n` was pressed
+        if message.article_id is None:
+            self._say(message.reason)
+            return
+        self.life.go_back()
+        self._open(message.article_id)
+
+    def on_write_stored(self, message: WriteStored) -> None:
+        write = self.life.write_stored(message.local_id, message.event_id)
+        if write is not None and write.finishing:
+            self._finished_here += 1
+        if message.attempts:
+            self._update_info()
+
+    def on_write_failing(self, message: WriteFailing) -> None:
+        self.life.write_failing(message.local_id, message.reason, message.attempts)
+        self._update_info()
+
+    def on_write_refused(self, message: WriteRefused) -> None:
+        write = self.life.write_refused(message.local_id)
+        what = write.what if write is not None else "a change"
+        note = f"{message.reason}: {what} was not saved; reloaded the article as it is now"
+        self._reload(message.article_id, note)
 
     def on_session_failed(self, message: SessionFailed) -> None:
         # A Text, not a str: Rich would read brackets in the reason as markup.
         self.app.exit(return_code=1, message=Text(f"error: {visible(message.reason)}"))
+
+    def _watch_writes(self) -> None:
+        """Every half second while writes are out: show the ones that hang."""
+        if self.life.writes or self._quitting:
+            self._update_info()
 
     # --- painting ---------------------------------------------------------------------------
 
@@ -343,9 +372,7 @@ class AnnotateScreen(Screen):
         if marks.cursor is not None:
             view.scroll_to_offset(marks.cursor[0])
         self._update_info()
-        key_handled = getattr(self.app, "key_handled", None)
-        if key_handled is not None:
-            key_handled()
+        self.app.key_handled()  # type: ignore[attr-defined]
 
     def _say(self, message: str) -> None:
         self._message = message
@@ -372,7 +399,7 @@ class AnnotateScreen(Screen):
         progress = "…" if self._total is None else f"{self._finished}/{self._total}"
         line = (
             f"#{self.loaded.article_id} · {self.loaded.source or 'no source'} · {status}"
-            f" · {self.PROGRESS_WORD} {progress} · {rate} this session"
+            f" · {self.mode.progress_word} {progress} · {rate} this session"
         )
         if self.loaded.context:
             line += f" · {self.loaded.context}"
@@ -382,43 +409,110 @@ class AnnotateScreen(Screen):
         # Fixed height: no layout pass needed, which would rearrange every paragraph.
         self.query_one(InfoBar).update(Content("\n").join(self._info_lines()), layout=False)
 
+    def _state_words(self) -> str:
+        """What the person must know about saving and opening, first on the info line."""
+        life = self.life
+        unsaved = life.unsaved()
+        if unsaved:
+            reason = next((w.error for w in reversed(unsaved) if w.error), "")
+            words = f"NOT SAVED YET: {len(unsaved)} change{'s' if len(unsaved) != 1 else ''}"
+            words += f" ({reason}); retrying" if reason else " (waiting for the database)"
+            if self._quitting:
+                words += " · q again quits without them"
+            return words
+        if self._quitting:
+            return "saving… (q again quits at once)"
+        if life.phase is Phase.FAILED:
+            return f"could not open the article: {life.failure} · ctrl+r tries again"
+        if life.waiting:
+            count = len(life.waiting)
+            return f"opening the article… {count} key{'s' if count != 1 else ''} wait{'s' if count == 1 else ''}, applied when it opens"
+        if life.notice:
+            return life.notice
+        if life.phase is Phase.PREVIEW:
+            return "opening the article… (you can read, move and type)"
+        return ""
+
     def _info_lines(self) -> list[Content]:
-        """What the bar under the article says (one line here; review adds one)."""
+        """What the bar under the article says (one line; the review screen adds one)."""
         editor = self.editor
         parts: list[Content] = []
-        if self._message:  # first: at 80 columns the end of the line is cut
-            parts.append(plain(f"{self._message} · ", Style(italic=True, bold=True)))
+        state = self._state_words()
+        for words in (state, self._message):
+            if words:  # first: at 80 columns the end of the line is cut
+                parts.append(plain(f"{words} · ", Style(italic=True, bold=True)))
         if editor is not None:
             selection = editor.selection_chars()
             if selection is not None:
                 text = editor.text[selection[0] : selection[1]]
-                parts.append(plain(f"selected “{_short(text)}” · press a label key"))
+                parts.append(plain(f"selected “{texts.short(text)}” · press a label key"))
             elif editor.current is not None:
                 span = editor.current
                 index = editor.spans.index(span) + 1 if span in editor.spans else 0
-                parts.append(plain(f"“{_short(editor.text[span.start : span.end])}” "))
+                parts.append(plain(f"“{texts.short(editor.text[span.start : span.end])}” "))
                 parts.append(
                     plain(span.label, Style(bold=True, foreground=_colour(self.scheme, span.label)))
                 )
                 parts.append(
-                    plain(f" · {self.describe_origin(span)} · span {index}/{len(editor.spans)}")
+                    plain(
+                        f" · {self.mode.describe_origin(span)} · span {index}/{len(editor.spans)}"
+                    )
                 )
             elif editor.tokens:
                 start, end = editor.cursor_chars() or (0, 0)
                 parts.append(
                     plain(
-                        f"cursor on “{_short(editor.text[start:end])}” · {len(editor.spans)} spans"
+                        f"cursor on “{texts.short(editor.text[start:end])}” · {len(editor.spans)} spans"
                     )
                 )
-        return [Content("").join(parts)]
+        lines = [Content("").join(parts)]
+        if self.mode.compare_layers:
+            lines.append(self._layers_line())
+        return lines
 
-    def describe_origin(self, span: Span) -> str:
-        """Where a span came from, in words."""
-        return ORIGIN_WORDS[span.origin]
+    def _layers_line(self) -> Content:
+        """Review: what each annotator marked where the cursor (or selection, or span) is."""
+        editor, loaded = self.editor, self.loaded
+        if editor is None or loaded is None or not loaded.layers:
+            return Content("")
+        region = editor.selection_chars()
+        if region is None and editor.current is not None:
+            region = (editor.current.start, editor.current.end)
+        region = region or editor.cursor_chars()
+        if region is None:
+            return Content("")
+        start, end = region
+        parts: list[Content] = []
+        for name, spans in loaded.layers.items():
+            here = [s for s in spans if s.start < end and start < s.end]
+            described = ", ".join(
+                f"{s.label} “{texts.short(editor.text[s.start : s.end], 30)}”" for s in here
+            )
+            parts.append(plain(f"{name}: ", Style(bold=True)))
+            parts.append(plain(described or "—"))
+            parts.append(plain("   "))
+        return Content("").join(parts)
+
+    # --- keys -------------------------------------------------------------------------------
+
+    def _key(self, run: Callable[[], None], edit: bool = True) -> None:
+        """Run a key's action now, or keep it for when the article is open (edits wait
+        until the database has the article, and everything typed after a waiting edit
+        waits behind it, in order)."""
+        self.life.key_pressed()
+        if self.life.must_wait(edit):
+            self.life.wait(run)
+            self._update_info()
+            return
+        run()
 
     # --- navigation actions -----------------------------------------------------------------
 
     def _navigate(self, move: Callable[[Editor], None]) -> None:
+        """A key that moves the cursor or selection (it waits behind waiting edits)."""
+        self._key(lambda: self._move_now(move), edit=False)
+
+    def _move_now(self, move: Callable[[Editor], None]) -> None:
         if self.editor is None:
             return
         before = self._marks().ranges()
@@ -470,17 +564,11 @@ class AnnotateScreen(Screen):
 
     # --- editing actions ----------------------------------------------------------------------
 
-    def _writable(self) -> bool:
-        """True when edits can be stored; otherwise says why the key did nothing."""
-        if self.editor is None or self.loaded is None:
-            return False
-        if not self._db_ready:
-            self._say("still opening the database: that key was not applied, try again in a moment")
-            return False
-        return True
-
     def _edit(self, make: Callable[[Editor], Change]) -> None:
-        if not self._writable():
+        self._key(lambda: self._edit_now(make))
+
+    def _edit_now(self, make: Callable[[Editor], Change]) -> None:
+        if self.editor is None:
             return
         before = self._marks().ranges()
         try:
@@ -493,24 +581,25 @@ class AnnotateScreen(Screen):
         extent = change.extent()
         self._repaint(before + ([extent] if extent else []))
         if change:
-            self._local_ids -= 1
-            self.history.record(self._local_ids, change)
-            self._store(change, EDIT, self._local_ids)
+            local_id = self._store(change, EDIT, None, _describe(change))
+            self.history.record(local_id, change)
 
-    def _store(self, change: Change, action: str, local_id: int) -> None:
-        """Queue the write; the database thread maps local ids to event ids for undo."""
-        assert self.loaded is not None
-        article_id = self.loaded.article_id
-        event_ids = self._event_ids
+    def _store(self, change: Change, action: str, of: int | None, what: str) -> int:
+        """Send one change of the open article to the database; returns its local id.
+        The database thread maps local ids to event ids, for undo."""
+        article_id = self.life.article_id
+        assert article_id is not None
+        local_id = self.life.new_write(article_id, what)
+        event_ids = self.life.event_ids
 
-        def job(session):
+        def job(session) -> int:
             if action == EDIT:
-                event_ids[local_id] = session.apply(article_id, change, EDIT)
-            else:
-                session.apply(article_id, change, action, of=event_ids.get(local_id, local_id))
-            return None
+                return session.apply(article_id, change, EDIT)
+            assert of is not None
+            return session.apply(article_id, change, action, of=event_ids.get(of, of))
 
-        self.db.submit(job)
+        self.db.submit_write(job, local_id, article_id)
+        return local_id
 
     def action_label_key(self, key: str) -> None:
         label = self.scheme.by_key(key)
@@ -534,6 +623,18 @@ class AnnotateScreen(Screen):
     def action_confirm_all(self) -> None:
         self._edit(lambda e: e.confirm_all())
 
+    def action_take(self) -> None:
+        self._edit(lambda e: e.take())
+
+    def action_take_all(self) -> None:
+        def take_all(editor: Editor) -> Change:
+            pending = editor.pending()
+            if any(a.overlaps(b) for i, a in enumerate(pending) for b in pending[i + 1 :]):
+                raise EditRefused("candidates overlap: take or reject them one by one")
+            return editor.confirm_all()
+
+        self._edit(take_all)
+
     def action_delete(self) -> None:
         self._edit(lambda e: e.delete())
 
@@ -541,15 +642,21 @@ class AnnotateScreen(Screen):
         self._edit(lambda e: e.resize(edge, delta))
 
     def action_undo(self) -> None:
-        if self._writable():
-            self._replay(self.history.take_undo(), UNDO, "nothing to undo")
+        self._key(self._undo_now)
+
+    def _undo_now(self) -> None:
+        life = self.life
+        if life.came_from is not None and not life.edited_here:
+            # Right after a, s or f: reopen the article just finished, as it was before.
+            self._unfinish(life.came_from)
+            return
+        self._replay(self.history.take_undo(), UNDO, "nothing to undo")
 
     def action_redo(self) -> None:
-        if self._writable():
-            self._replay(self.history.take_redo(), REDO, "nothing to redo")
+        self._key(lambda: self._replay(self.history.take_redo(), REDO, "nothing to redo"))
 
     def _replay(self, taken: tuple[int, Change] | None, action: str, nothing: str) -> None:
-        if self.editor is None:
+        if self.editor is None or self.loaded is None:
             return
         if taken is None:
             self._say(nothing)
@@ -557,46 +664,85 @@ class AnnotateScreen(Screen):
         edit_id, change = taken
         before = self._marks().ranges()
         self.editor.apply(change)
+        if change.status is not None:
+            self.loaded.status = Status(change.status[1])
+            self._update_top()
         extent = change.extent()
         self._message = f"{action} done"
         self._repaint(before + ([extent] if extent else []))
-        self._store(change, action, edit_id)
+        self._store(change, action, edit_id, f"{action} of {_describe(change)}")
+
+    def _unfinish(self, article_id: int) -> None:
+        """Undo the finishing of ``article_id`` in the database, then show it."""
+        local_id = self.life.new_write(article_id, "reopening it")
+        self.db.submit_write(lambda s: s.undo_finish(article_id), local_id, article_id)
+        self.db.submit(lambda s: ProgressCounted(*s.progress()))
+        self.life.go_back()
+        self._open(article_id, "reopened: the article is in progress again, as it was")
 
     def action_toggle_tags(self) -> None:
         self.painter.show_tags = not self.painter.show_tags
         self.article_view.repaint_all()
 
+    def action_retry(self) -> None:
+        if self.life.phase is not Phase.FAILED:
+            self._say("nothing to retry")
+            return
+        article_id = self.life.retry()
+        self._open(article_id)
+        self._update_info()
+
     # --- article actions ----------------------------------------------------------------------
 
+    def _leaving_refused(self) -> bool:
+        """True (and says why) when the article has changes not stored yet."""
+        article_id = self.life.article_id
+        unsaved = self.life.unsaved(article_id) if article_id is not None else []
+        if unsaved:
+            self._say(
+                f"not leaving this article: {len(unsaved)} change{'s' if len(unsaved) != 1 else ''}"
+                " not saved yet (retrying)"
+            )
+            return True
+        return False
+
     def _finish(self, status: Status, note: str | None = None) -> None:
-        if self.loaded is None or not self._writable():
+        self._key(lambda: self._finish_now(status, note))
+
+    def _finish_now(self, status: Status, note: str | None = None) -> None:
+        if self.editor is None or self.life.article_id is None or self._leaving_refused():
             return
-        article_id = self.loaded.article_id
-        if not self.loaded.status.finished:
-            self._finished_here += 1
-            if self._finished is not None:
-                self._finished += 1
-        self._message = f"saved as {status.value}; opening the next article…"
-        self._update_info()
-        self._open_requested = time.monotonic()
-        ahead, self._ahead = self._ahead, None
-        if ahead is not None and ahead.article_id != article_id:
-            # Shown at once from the read-ahead; the database finishes this article and
-            # opens that one behind it (edits wait until it has).
-            def job_ahead(session):
-                session.finish(article_id, status, note)
-                return ArticleLoaded(session.load(ahead.article_id), confirms=True)
-
-            self.post_message(ArticleLoaded(ahead, provisional=True))
-            # After that frame: the job would otherwise compete for the GIL with the paint.
-            self.call_after_refresh(self.db.submit, job_ahead)
+        if status is Status.DONE and self.mode.done_needs_no_pending and self.editor.pending():
+            count = len(self.editor.pending())
+            self._say(
+                f"{count} candidate{'s' if count != 1 else ''} left: take (space) or reject (delete) each"
+            )
             return
+        article_id = self.life.article_id
+        local_id = self.life.new_write(article_id, status.value, finishing=True)
+        self.db.submit_write(lambda s: s.finish(article_id, status, note), local_id, article_id)
+        self.db.submit(lambda s: ProgressCounted(*s.progress()))
+        self._message = f"#{article_id} saved as {status.value}"
+        _, ahead = self.life.leave()
+        ticket = self.life.request_open()
+        if ahead is None:
+            self._message += "; opening the next article…"
+            self._update_info()
+            self.db.submit(self._job_open_next(ticket), ticket=ticket)
+            return
+        # Shown at once from the read-ahead; the database opens it behind the finish
+        # (keys typed meanwhile wait for that).
+        self.db.submit(self._job_open(ahead.article_id, ticket), ahead.article_id, ticket)
+        self.run_worker(self._show_preview(ahead), group="preview")
 
-        def job(session):
-            session.finish(article_id, status, note)
-            return self._job_open_next(session)
-
-        self.db.submit(job)
+    async def _show_preview(self, article: LoadedArticle) -> None:
+        if self.life.article_id != article.article_id:
+            return
+        self._take(article)
+        assert self.editor is not None
+        await self.article_view.show(self.shown, list(self.editor.spans), self._marks())
+        self._after_article_shown(article)
+        self.app.article_shown()  # type: ignore[attr-defined]
 
     def action_done(self) -> None:
         self._finish(Status.DONE)
@@ -605,24 +751,32 @@ class AnnotateScreen(Screen):
         self._finish(Status.SKIPPED)
 
     def action_flag(self) -> None:
-        if self.loaded is None:
-            return
+        def ask() -> None:
+            if self.loaded is None or self._leaving_refused():
+                return
 
-        def flagged(note: str | None) -> None:
-            if note is not None:
-                self._finish(Status.FLAGGED, note)
+            def flagged(note: str | None) -> None:
+                if note is not None:
+                    self._finish_now(Status.FLAGGED, note)
 
-        self.app.push_screen(
-            AskDialog(
-                "Flag this article. Why? (the note is saved with it)", "note", self.loaded.note
-            ),
-            flagged,
-        )
+            self.app.push_screen(
+                AskDialog(
+                    "Flag this article. Why? (the note is saved with it)", "note", self.loaded.note
+                ),
+                flagged,
+            )
+
+        self._key(ask)
 
     def action_history(self, step: int) -> None:
-        current = self.loaded.article_id if self.loaded is not None else None
+        self._key(lambda: self._history_now(step))
 
-        def job(session):
+    def _history_now(self, step: int) -> None:
+        if self.life.phase is not Phase.EMPTY and self._leaving_refused():
+            return
+        current = self.life.article_id
+
+        def job(session) -> Target:
             if current is None:
                 target = session.latest() if step < 0 else session.next_article_id()
             else:
@@ -631,14 +785,10 @@ class AnnotateScreen(Screen):
                     target = session.next_article_id()
                     if target == current:
                         target = None
-            if target is None:
-                return WorkFailed(
-                    "no earlier article in your history" if step < 0 else "no further article"
-                )
-            return ArticleLoaded(session.load(target))
+            reason = "no earlier article in your history" if step < 0 else "no further article"
+            return Target(current, target, "" if target is not None else reason)
 
-        self._open_requested = time.monotonic()
-        self.db.submit(job)
+        self.db.submit(job, current)
 
     def action_find(self) -> None:
         if self.editor is None:
@@ -662,22 +812,49 @@ class AnnotateScreen(Screen):
         if position < 0:
             position = text.find(needle)
         if position < 0:
-            self._say(f"“{_short(query)}” is not in this article")
+            self._say(f"“{texts.short(query)}” is not in this article")
             return
         self._navigate(lambda e: e.select_chars(position, position + len(query)))
-        self._say(f"found “{_short(query)}”: a label key labels it")
+        self._say(f"found “{texts.short(query)}”: a label key labels it")
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(self.HELP_ROWS, self.scheme))
+        self.app.push_screen(HelpScreen(self.mode.help_rows, self.scheme))
 
     def action_quit_screen(self) -> None:
-        self._say("saving…")
+        if self._quitting:
+            self._exit_reporting()  # q again: at once, saying what was not stored
+            return
+        self._quitting = True
+        self._update_info()
         self._quit_after_writes()
 
     @work(thread=True, group="quit")
     def _quit_after_writes(self) -> None:
-        self.db.wait_idle(timeout=30)
-        self.app.call_from_thread(self.app.exit)
+        stored = self.db.wait_idle(timeout=QUIT_WAIT_S) if self.db.started else True
+        self.app.call_from_thread(
+            self._exit_reporting if not stored or self.life.writes else self._exit_clean
+        )
+
+    def _exit_clean(self) -> None:
+        if self.life.writes or self.life.waiting:
+            self._exit_reporting()
+            return
+        self.app.exit()
+
+    def _exit_reporting(self) -> None:
+        """Quit; if anything was not stored, say exactly what and exit with code 1."""
+        self.db.abandon()
+        lines = describe_unsaved(self.life.not_stored(), self._titles)
+        if self.life.waiting:
+            count = len(self.life.waiting)
+            lines.append(
+                f"{count} key{'s' if count != 1 else ''} typed while an article was opening"
+            )
+        if not lines:
+            self.app.exit()
+            return
+        text = "error: not saved: " + "; ".join(visible(line) for line in lines)
+        self.app.exit(return_code=1, message=Text(text))
 
     # --- spaCy in the background ----------------------------------------------------------------
 
@@ -691,7 +868,7 @@ class AnnotateScreen(Screen):
                 self._nlp_state = self._open_nlp()
             tokenizer_id = self._nlp_state.suggest(article_id)  # type: ignore[attr-defined]
         except Exception as exc:  # noqa: BLE001 - shown to the user
-            self.post_message(WorkFailed(f"suggestions failed: {exc}"))
+            self.post_message(JobFailed(article_id, f"suggestions failed: {exc}"))
             return
 
         def job(session):
@@ -699,12 +876,18 @@ class AnnotateScreen(Screen):
             change = session.seed(article_id)
             return SuggestionsSeeded(article_id, change, session.tokens(article_id))
 
-        self.db.submit(job)
+        self.db.submit(job, article_id)
 
 
-def _short(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _describe(change: Change) -> str:
+    """An edit in a few words, for the list of what was not saved."""
+    if change.status is not None:
+        return f"status {change.status[1].replace('_', ' ')}"
+    added = ", ".join(s.label for s in change.added)
+    removed = ", ".join(s.label for s in change.removed)
+    if added and removed:
+        return f"{removed} -> {added}"
+    return f"+{added}" if added else f"-{removed}"
 
 
 def _colour(scheme: LabelScheme, label: str) -> Color:
