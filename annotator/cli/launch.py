@@ -36,7 +36,17 @@ def run_annotation(target: str, annotator: str, scheme: str | None, suggest: boo
         first=first_article(target, annotator),
     )
     screen.run()
+    say_farewell(screen)
     return screen.return_code or 0
+
+
+def say_farewell(app) -> None:
+    """Print the app's closing error line, if it ended with one (one line: the terminal
+    wraps it, nothing cuts it)."""
+    import sys
+
+    if app.farewell:
+        print(app.farewell, file=sys.stderr)
 
 
 def project_scheme(target: str) -> str | None:

@@ -68,5 +68,8 @@ def review_command(
         scheme=screen_scheme(target, scheme), open_session=open_session, screen=ReviewScreen
     )
     screen.run()
+    from annotator.cli.launch import say_farewell
+
+    say_farewell(screen)
     if screen.return_code:
         raise typer.Exit(screen.return_code)

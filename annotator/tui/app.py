@@ -33,6 +33,15 @@ class AnnotatorApp(App):
         self._first = first
         self._open_session = open_session
         self._open_nlp = open_nlp
+        # The one line to print when the app has ended with an error (printed by the
+        # caller, after the terminal is restored, unwrapped: see leave()).
+        self.farewell: str | None = None
+
+    def leave(self, return_code: int, farewell: str) -> None:
+        """End the app with ``return_code``; ``farewell`` (data made visible already) is
+        what the caller prints as one line."""
+        self.farewell = farewell
+        self.exit(return_code=return_code)
 
     def on_mount(self) -> None:
         self.push_screen(

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -344,8 +343,7 @@ class AnnotateScreen(Screen):
         self._reload(message.article_id, note)
 
     def on_session_failed(self, message: SessionFailed) -> None:
-        # A Text, not a str: Rich would read brackets in the reason as markup.
-        self.app.exit(return_code=1, message=Text(f"error: {visible(message.reason)}"))
+        self.app.leave(1, f"error: {visible(message.reason)}")  # type: ignore[attr-defined]
 
     def _watch_writes(self) -> None:
         """Every half second while writes are out: show the ones that hang."""
@@ -854,7 +852,7 @@ class AnnotateScreen(Screen):
             self.app.exit()
             return
         text = "error: not saved: " + "; ".join(visible(line) for line in lines)
-        self.app.exit(return_code=1, message=Text(text))
+        self.app.leave(1, text)  # type: ignore[attr-defined]
 
     # --- spaCy in the background ----------------------------------------------------------------
 
