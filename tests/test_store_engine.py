@@ -187,3 +187,77 @@ def test_store_database_file_is_created_with_parent_path(tmp_path: Path):
     store = open_store(tmp_path / "fresh.db")
     assert (tmp_path / "fresh.db").exists()
     store.dispose()
+
+
+def test_store_migration_0002_removes_unconfirmed_suggestions_from_done_work(tmp_path):
+    """Databases written before suggestions were kept out of finished work are repaired
+    on open: a suggested span in a done annotation goes, and the count is said."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import text
+
+    from annotator.store.engine import MIGRATIONS_DIR, create_store_engine, resolve_url
+
+    db = tmp_path / "old.db"
+    engine = create_store_engine(resolve_url(db))
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    now = "2026-11-30 10:00:00"
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001_initial")
+        conn.execute(
+            text(
+                "INSERT INTO article (id, content_hash, text, title, source, meta, created_at)"
+                " VALUES (1, 'h1', 'Assad forces shelled Idlib.', '', '', '{}', :now)"
+            ),
+            {"now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO annotator (id, name, synced_upto, created_at) VALUES (1, 'ana', 0, :now), (2, 'bob', 0, :now), (3, 'cy', 0, :now)"
+            ),
+            {"now": now},
+        )
+        for annotation_id, annotator_id, status in (
+            (1, 1, "done"),
+            (2, 2, "in_progress"),
+            (3, 3, "skipped"),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO annotation (id, article_id, annotator_id, kind, status, note,"
+                    " seeded, version, created_at, updated_at) VALUES"
+                    " (:id, 1, :who, 'annotation', :status, '', 1, 1, :now, :now)"
+                ),
+                {"id": annotation_id, "who": annotator_id, "status": status, "now": now},
+            )
+        spans = [
+            (1, 0, 5, "PERSON", "accepted"),
+            (1, 21, 26, "LOCATION", "suggested"),  # never seen by ana: goes
+            (2, 21, 26, "LOCATION", "suggested"),  # work in progress: stays
+            (3, 21, 26, "LOCATION", "suggested"),  # set aside with it pending: stays
+        ]
+        for annotation_id, start, end, label, origin in spans:
+            conn.execute(
+                text(
+                    'INSERT INTO span (annotation_id, start, "end", label, origin)'
+                    " VALUES (:a, :s, :e, :l, :o)"
+                ),
+                {"a": annotation_id, "s": start, "e": end, "l": label, "o": origin},
+            )
+    engine.dispose()
+    store = open_store(db)
+    assert store.notices == [
+        "removed 1 unconfirmed suggestion from finished annotations "
+        "(they were never seen by their annotator)"
+    ]
+    with store.read() as session:
+        left = session.execute(
+            text("SELECT annotation_id, origin FROM span ORDER BY annotation_id, start")
+        ).all()
+        repair = session.execute(text("SELECT payload FROM event WHERE action = 'repair'")).all()
+    assert [tuple(row) for row in left] == [(1, "accepted"), (2, "suggested"), (3, "suggested")]
+    assert len(repair) == 1 and '"removed_suggested_spans_from_done": 1' in repair[0][0]
+    store.dispose()
+    assert open_store(db).notices == []  # said once

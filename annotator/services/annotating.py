@@ -140,6 +140,11 @@ class AnnotationSession:
         self._versions: dict[int, int] = {}  # annotation id -> version we last saw
         self._annotation_of: dict[int, int] = {}  # article id -> this session's annotation id
 
+    def take_notices(self) -> str:
+        """What opening the database did to the data (schema repairs), once, in words."""
+        notices, self.store.notices = self.store.notices, []
+        return "; ".join(notices)
+
     @property
     def kind(self) -> Kind:
         """Which kind of annotation this session edits."""

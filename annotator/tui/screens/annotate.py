@@ -189,7 +189,7 @@ class AnnotateScreen(Screen):
             article_id = session.next_article_id()
             if article_id is None:
                 return NoMoreArticles(ticket)
-            return ArticleLoaded(session.load(article_id), ticket=ticket)
+            return ArticleLoaded(session.load(article_id), session.take_notices(), ticket)
 
         return job
 
@@ -198,7 +198,8 @@ class AnnotateScreen(Screen):
         def job(session) -> ArticleLoaded:
             if fill:
                 session.next_article_id()  # fills a new annotator's queue (the read-ahead uses it)
-            return ArticleLoaded(session.load(article_id), note=note, ticket=ticket)
+            loaded = session.load(article_id)
+            return ArticleLoaded(loaded, note or session.take_notices(), ticket)
 
         return job
 
