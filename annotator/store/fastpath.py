@@ -19,6 +19,7 @@ from typing import TypeVar
 from annotator.domain.history import History
 from annotator.domain.spans import Origin, Span, Status, seed_suggestions, unpack_offsets
 from annotator.domain.workitem import LoadedArticle
+from annotator.store.nextsql import next_open_params, next_open_sql
 from annotator.store.version import SCHEMA_HEAD
 
 T = TypeVar("T")
@@ -134,13 +135,9 @@ def _read(conn: sqlite3.Connection, annotator: str, skip: list[int]) -> LoadedAr
         annotator_id = None
     else:
         annotator_id = person[0]
-        row = _one(
-            conn,
-            "SELECT article_id FROM queueitem WHERE annotator_id = ? AND open = 1 "
-            f"AND {_not_in('article_id', skip)} ORDER BY position LIMIT 1",
-            annotator_id,
-            *skip,
-        )
+        row = conn.execute(
+            next_open_sql(len(skip)), next_open_params(annotator_id, skip)
+        ).fetchone()
         article_id = row[0] if row else None
     if article_id is None:
         return None

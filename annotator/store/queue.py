@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, literal, select, update
+from sqlalchemy import and_, exists, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -12,6 +12,7 @@ from annotator.domain.errors import InputError
 from annotator.domain.spans import Kind, Status
 from annotator.domain.text import check_name
 from annotator.store.models import Annotation, Annotator, Article, QueueItem, Setting
+from annotator.store.nextsql import next_open_params, next_open_sql
 
 ASSIGNMENT = "assignment"  # setting: "open" (everyone gets every article) or "assigned"
 REFILL_BATCH = 1000
@@ -99,28 +100,14 @@ def refill_open_queue(session: Session, annotator: Annotator, batch: int | None 
 
 
 # Built once: the lookup runs on every "next article", and building and compiling the
-# statement each time cost more than SQLite's index lookup itself.
-_FIRST_OPEN = (
-    select(QueueItem.article_id)
-    .where(
-        QueueItem.annotator_id == bindparam("annotator_id"),
-        QueueItem.open == True,  # noqa: E712
-        QueueItem.position > bindparam("after"),
-    )
-    .order_by(QueueItem.position)
-    .limit(1)
-)
+# statement each time cost more than SQLite's index lookup itself. The SQL is shared with
+# the fast start path (store/nextsql.py): one definition of "next".
+_FIRST_OPEN = text(next_open_sql())
 
 
-def first_open(session: Session, annotator_id: int, after: int | None = None) -> int | None:
-    """The article id of the annotator's first open queue item (past position ``after``)."""
-    row = (
-        session.connection()
-        .execute(
-            _FIRST_OPEN, {"annotator_id": annotator_id, "after": -1 if after is None else after}
-        )
-        .first()
-    )
+def first_open(session: Session, annotator_id: int) -> int | None:
+    """The article id of the annotator's first open queue item."""
+    row = session.connection().execute(_FIRST_OPEN, next_open_params(annotator_id)).first()
     return None if row is None else row[0]
 
 

@@ -183,3 +183,48 @@ def test_tui_screens_use_the_projects_scheme_or_the_datas_labels(project, tmp_pa
         assert "1  LOC" in legend and "ARMED_GROUP" not in legend, legend
     finally:
         third.kill_session()
+
+
+@pytest.mark.slow
+def test_tui_an_edit_key_sent_the_instant_the_article_appears_is_applied(tmp_path):
+    """As a person types: `A` (confirm all) within 50 ms of the title showing, on a fresh
+    database each time. Every one must be applied and stored, 10 times out of 10."""
+    from annotator.domain.spans import Span
+    from annotator.store.engine import open_store
+    from tests.tui.conftest import ARTICLE_ONE, add_article
+
+    applied = 0
+    for attempt in range(10):
+        db = tmp_path / f"fresh{attempt}.db"
+        store = open_store(db)
+        add_article(
+            store,
+            ARTICLE_ONE,
+            "Shelling in Idlib",
+            [Span(0, 5, "PERSON"), Span(21, 26, "LOCATION")],
+        )
+        store.dispose()
+        tmux = Tmux(_annotate(db))
+        try:
+            deadline = time.monotonic() + 20
+            while "Shelling in Idlib" not in tmux.screen():
+                assert time.monotonic() < deadline, tmux.screen()
+                time.sleep(0.005)  # capture-pane itself takes a few ms
+            tmux.press("A")
+            shown = time.monotonic()
+            tmux.wait_for("suggestion accepted", timeout=20)
+            tmux.press("q")
+            end = time.monotonic() + 20
+            while time.monotonic() < end and _running(tmux):
+                time.sleep(0.05)
+        finally:
+            tmux.kill_session()
+        assert time.monotonic() - shown < 60
+        origins = {s.origin for s in stored(db)[1][1]}
+        applied += origins == {Origin.ACCEPTED}
+    assert applied == 10
+
+
+def _running(tmux: Tmux) -> bool:
+    proc = subprocess.run(["tmux", "has-session", "-t", tmux.name], capture_output=True)
+    return proc.returncode == 0
