@@ -242,12 +242,12 @@ class AnnotateScreen(Screen):
         self._message = message.note
         self._update_bars()
         self._read_ahead(article.article_id)
+        if opened.replay:
+            # Said first: a replayed key that is refused says so instead.
+            count = len(opened.replay)
+            self._say(f"{count} key{'s' if count != 1 else ''} typed while opening applied")
         for replay in opened.replay:
             replay()
-        if opened.replay:
-            self._say(
-                f"{len(opened.replay)} key{'s' if len(opened.replay) != 1 else ''} typed while opening applied"
-            )
         self.app.article_shown()  # type: ignore[attr-defined]
 
     def _read_ahead(self, article_id: int) -> None:
