@@ -243,11 +243,12 @@ class AnnotateScreen(Screen):
         self._update_bars()
         self._read_ahead(article.article_id)
         if opened.replay:
-            # Said first: a replayed key that is refused says so instead.
+            # A notice (kept until the next key); a replayed key that is refused says so too.
             count = len(opened.replay)
-            self._say(f"{count} key{'s' if count != 1 else ''} typed while opening applied")
+            self.life.notice = f"{count} key{'s' if count != 1 else ''} typed while opening applied"
         for replay in opened.replay:
             replay()
+        self._update_info()
         self.app.article_shown()  # type: ignore[attr-defined]
 
     def _read_ahead(self, article_id: int) -> None:
