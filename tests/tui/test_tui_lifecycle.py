@@ -324,3 +324,61 @@ async def test_lifecycle_progress_is_what_the_store_holds_after_fast_keys(projec
         await asyncio.sleep(0)
         done = sum(1 for status, _ in stored(project).values() if status == "done")
         assert screen._finished == done
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 4 MB filesystem (tmpfs), or a skip where mounting is not permitted."""
+    import subprocess
+
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(folder)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small filesystem here (needs root)")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+def _fill(folder: Path) -> Path:
+    """Fill the filesystem to the last byte; returns the filler file."""
+    filler = folder / "filler"
+    with open(filler, "wb", buffering=0) as out:
+        block = b"\0" * 65536
+        try:
+            while True:
+                out.write(block)
+        except OSError:
+            pass
+        try:
+            while True:
+                out.write(b"\0")
+        except OSError:
+            pass
+    return filler
+
+
+async def test_lifecycle_edits_on_a_full_disk_are_kept_and_stored_once_there_is_room(
+    project, small_disk
+):
+    db = small_disk / "tui.db"
+    db.write_bytes(project.read_bytes())
+    app = app_for(db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await settle(pilot, screen)
+        filler = _fill(small_disk)
+        for _ in range(3):
+            await pilot.press("tab", "space")
+        await until(pilot, lambda: screen.life.unsaved(), seconds=20)
+        await until(pilot, lambda: "NOT SAVED YET" in info(screen))
+        assert "disk is full" in info(screen)
+        filler.unlink()  # room again: every edit lands, in order
+        await until(pilot, lambda: not screen.life.writes, seconds=30)
+        assert "NOT SAVED" not in info(screen)
+        await settle(pilot, screen)
+    assert {s.origin for s in stored(db)[1][1]} == {Origin.ACCEPTED}
