@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.color import Color
 from textual.content import Content
 from textual.screen import Screen
 from textual.style import Style
@@ -28,7 +27,7 @@ from annotator.domain.scheme import RESERVED_KEYS, LabelScheme
 from annotator.domain.spans import Span, Status
 from annotator.domain.text import visible
 from annotator.domain.workitem import LoadedArticle
-from annotator.tui import texts
+from annotator.tui import status, texts
 from annotator.tui.dbthread import DatabaseThread
 from annotator.tui.messages import (
     ArticleLoaded,
@@ -387,111 +386,28 @@ class AnnotateScreen(Screen):
             self.query_one(TopBar).update(self._top_content())
 
     def _top_content(self) -> Content:
-        """The title and the line about the article and the annotator's progress."""
-        if self.loaded is None:
-            return plain("opening…")
-        title = self.loaded.title or self.loaded.text.strip().split("\n", 1)[0][:80]
-        status = self.loaded.status.value.replace("_", " ")
-        rate = "—"
-        hours = (time.monotonic() - self._started) / 3600
-        if self._finished_here and hours > 0:
-            rate = f"{self._finished_here / hours:.0f}/h"
-        progress = "…" if self._total is None else f"{self._finished}/{self._total}"
-        line = (
-            f"#{self.loaded.article_id} · {self.loaded.source or 'no source'} · {status}"
-            f" · {self.mode.progress_word} {progress} · {rate} this session"
+        return status.top_content(
+            self.loaded,
+            self.mode.progress_word,
+            (self._finished, self._total),
+            self._finished_here / max(1e-9, (time.monotonic() - self._started) / 3600),
         )
-        if self.loaded.context:
-            line += f" · {self.loaded.context}"
-        return plain(title, Style(bold=True)) + Content("\n") + plain(line, Style(dim=True))
 
     def _update_info(self) -> None:
         # Fixed height: no layout pass needed, which would rearrange every paragraph.
         self.query_one(InfoBar).update(Content("\n").join(self._info_lines()), layout=False)
 
-    def _state_words(self) -> str:
-        """What the person must know about saving and opening, first on the info line."""
-        life = self.life
-        unsaved = life.unsaved()
-        if unsaved:
-            reason = next((w.error for w in reversed(unsaved) if w.error), "")
-            words = f"NOT SAVED YET: {len(unsaved)} change{'s' if len(unsaved) != 1 else ''}"
-            words += f" ({reason}); retrying" if reason else " (waiting for the database)"
-            if self._quitting:
-                words += " · q again quits without them"
-            return words
-        if self._quitting:
-            return "saving… (q again quits at once)"
-        if life.phase is Phase.FAILED:
-            return f"could not open the article: {life.failure} · ctrl+r tries again"
-        if life.waiting:
-            count = len(life.waiting)
-            return f"opening the article… {count} key{'s' if count != 1 else ''} wait{'s' if count == 1 else ''}, applied when it opens"
-        if life.notice:
-            return life.notice
-        if life.phase is Phase.PREVIEW:
-            return "opening the article… (you can read, move and type)"
-        return ""
-
     def _info_lines(self) -> list[Content]:
         """What the bar under the article says (one line; the review screen adds one)."""
-        editor = self.editor
-        parts: list[Content] = []
-        state = self._state_words()
-        for words in (state, self._message):
-            if words:  # first: at 80 columns the end of the line is cut
-                parts.append(plain(f"{words} · ", Style(italic=True, bold=True)))
-        if editor is not None:
-            selection = editor.selection_chars()
-            if selection is not None:
-                text = editor.text[selection[0] : selection[1]]
-                parts.append(plain(f"selected “{texts.short(text)}” · press a label key"))
-            elif editor.current is not None:
-                span = editor.current
-                index = editor.spans.index(span) + 1 if span in editor.spans else 0
-                parts.append(plain(f"“{texts.short(editor.text[span.start : span.end])}” "))
-                parts.append(
-                    plain(span.label, Style(bold=True, foreground=_colour(self.scheme, span.label)))
-                )
-                parts.append(
-                    plain(
-                        f" · {self.mode.describe_origin(span)} · span {index}/{len(editor.spans)}"
-                    )
-                )
-            elif editor.tokens:
-                start, end = editor.cursor_chars() or (0, 0)
-                parts.append(
-                    plain(
-                        f"cursor on “{texts.short(editor.text[start:end])}” · {len(editor.spans)} spans"
-                    )
-                )
-        lines = [Content("").join(parts)]
-        if self.mode.compare_layers:
-            lines.append(self._layers_line())
-        return lines
-
-    def _layers_line(self) -> Content:
-        """Review: what each annotator marked where the cursor (or selection, or span) is."""
-        editor, loaded = self.editor, self.loaded
-        if editor is None or loaded is None or not loaded.layers:
-            return Content("")
-        region = editor.selection_chars()
-        if region is None and editor.current is not None:
-            region = (editor.current.start, editor.current.end)
-        region = region or editor.cursor_chars()
-        if region is None:
-            return Content("")
-        start, end = region
-        parts: list[Content] = []
-        for name, spans in loaded.layers.items():
-            here = [s for s in spans if s.start < end and start < s.end]
-            described = ", ".join(
-                f"{s.label} “{texts.short(editor.text[s.start : s.end], 30)}”" for s in here
+        state = status.state_words(self.life, self._quitting)
+        lines = [
+            status.info_line(
+                self.editor, self.scheme, self.mode.describe_origin, state, self._message
             )
-            parts.append(plain(f"{name}: ", Style(bold=True)))
-            parts.append(plain(described or "—"))
-            parts.append(plain("   "))
-        return Content("").join(parts)
+        ]
+        if self.mode.compare_layers:
+            lines.append(status.layers_line(self.editor, self.loaded))
+        return lines
 
     # --- keys -------------------------------------------------------------------------------
 
@@ -888,7 +804,3 @@ def _describe(change: Change) -> str:
     if added and removed:
         return f"{removed} -> {added}"
     return f"+{added}" if added else f"-{removed}"
-
-
-def _colour(scheme: LabelScheme, label: str) -> Color:
-    return Color.parse(scheme.colour_of(label))
