@@ -116,7 +116,9 @@ def test_lifecycle_writes_are_unsaved_once_they_fail_or_hang():
     life.write_started(first)
     assert life.unsaved(1, now=life.writes[first].started + 2.0)  # running for 2 s
     life.write_failing(first, "the database is locked by another process", 1)
-    assert [w.local_id for w in life.unsaved(1)] == [first]
+    # the failing write and the one waiting behind it are both not saved
+    assert [w.local_id for w in life.unsaved(1)] == [first, second]
+    assert life.unsaved(2) == []
     assert life.write_stored(first, 41).what == "+LOCATION"
     assert life.event_ids[first] == 41 and life.unsaved() == []
     assert [w.local_id for w in life.not_stored()] == [second]

@@ -258,13 +258,12 @@ class Lifecycle:
         return self.writes.pop(local_id, None)
 
     def unsaved(self, article_id: int | None = None, now: float | None = None) -> list[Write]:
-        """Writes that failed or hang (of one article, or all), oldest first."""
+        """Writes not stored while one of them failed or hangs (all of them then: the
+        others wait behind it), of one article or all, oldest first."""
         now = time.monotonic() if now is None else now
-        return [
-            w
-            for w in self.writes.values()
-            if w.unsaved(now) and (article_id is None or w.article_id == article_id)
-        ]
+        if not any(w.unsaved(now) for w in self.writes.values()):
+            return []
+        return [w for w in self.not_stored() if article_id is None or w.article_id == article_id]
 
     def not_stored(self) -> list[Write]:
         """Every write not confirmed yet, oldest first."""

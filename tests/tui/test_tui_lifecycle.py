@@ -191,6 +191,7 @@ async def test_lifecycle_an_edit_under_a_held_lock_shows_unsaved_then_lands(
         lock.close()
         await until(pilot, lambda: not screen.life.writes, seconds=20)
         assert "NOT SAVED" not in info(screen)
+        assert "saved: every change is stored now" in info(screen)
         await pilot.press("a")
         await settle(pilot, screen)
         assert screen._finished == 1  # moved once the store confirmed

@@ -134,6 +134,7 @@ class AnnotateScreen(Screen):
         self._last_query = ""
         self._nlp_state: object | None = None
         self._quitting = False
+        self._had_unsaved = False  # some change was shown as not saved since the last "saved"
         self._titles: dict[int, str] = {}  # article id -> title, for the list of unsaved work
 
     # --- layout ----------------------------------------------------------------------------
@@ -330,11 +331,18 @@ class AnnotateScreen(Screen):
         write = self.life.write_stored(message.local_id, message.event_id)
         if write is not None and write.finishing:
             self._finished_here += 1
-        if message.attempts:
-            self._update_info()
+        self._after_trouble()
+
+    def _after_trouble(self) -> None:
+        """Once every change that was not saved is stored, say so (in place of what was
+        said while it was not)."""
+        if self._had_unsaved and not self.life.writes:
+            self._had_unsaved = False
+            self._say("saved: every change is stored now")
 
     def on_write_failing(self, message: WriteFailing) -> None:
         self.life.write_failing(message.local_id, message.reason, message.attempts)
+        self._had_unsaved = True
         self._update_info()
 
     def on_write_refused(self, message: WriteRefused) -> None:
@@ -348,6 +356,8 @@ class AnnotateScreen(Screen):
 
     def _watch_writes(self) -> None:
         """Every half second while writes are out: show the ones that hang."""
+        if self.life.unsaved():
+            self._had_unsaved = True
         if self.life.writes or self._quitting:
             self._update_info()
 
