@@ -329,8 +329,8 @@ class AnnotationSession:
             accepted = tuple(replace(s, origin=Origin.ACCEPTED) for s in pending)
             if status is not Status.DONE:
                 pending, accepted = (), ()
-            work.remove_spans(session, annotation_id=state.id, spans=pending)
-            work.add_spans(session, annotation_id=state.id, spans=accepted)
+            if accepted:
+                work.accept_pending(session, annotation_id=state.id)
             work.store_status(session, state=state, status=status, note=note)
             moved = (state.status.value, status.value)
             if moved[0] == moved[1] and not accepted:

@@ -194,6 +194,15 @@ def set_span_sources(session: Session, *, annotation_id: int, sources: dict[tupl
         )
 
 
+def accept_pending(session: Session, *, annotation_id: int) -> None:
+    """Every pending suggestion of the annotation becomes accepted (one UPDATE)."""
+    session.connection().execute(
+        update(SPAN)
+        .where(SPAN.c.annotation_id == annotation_id, SPAN.c.origin == Origin.SUGGESTED.value)
+        .values(origin=Origin.ACCEPTED.value)
+    )
+
+
 def count_pending(session: Session, *, annotation_id: int) -> int:
     """How many spans of the annotation are suggestions not yet confirmed."""
     return (
