@@ -1,11 +1,17 @@
-"""Paint one paragraph of an article as Textual Content: spans, cursor, selection, tags.
+"""Paint a stretch of an article as Textual Content: spans, cursor, selection, tags.
 
 Article text arrives already passed through ``domain.text.visible`` and is never parsed
 as markup: it goes into ``Content`` as plain text, styled by character ranges.
+
+The view paints an article in chunks (a line, or a few thousand characters of a long
+line); ``SpanIndex`` finds the spans of one chunk by bisection, so that painting a chunk
+costs what the chunk holds, not what the whole article holds.
 """
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich._wrap import divide_line  # how Textual wraps Content (rich's own helper)
@@ -38,15 +44,35 @@ class Marks:
     current: Span | None = None
 
     def ranges(self) -> list[tuple[int, int]]:
-        """Character ranges these marks touch (to know which paragraphs to repaint)."""
+        """Character ranges these marks touch (to know which chunks to repaint)."""
         found = [r for r in (self.cursor, self.selection) if r is not None]
         if self.current is not None:
             found.append((self.current.start, self.current.end))
         return found
 
 
+class SpanIndex:
+    """Spans sorted by start, searchable by character range in O(log n + found)."""
+
+    def __init__(self, spans: Sequence[Span]):
+        self.spans = spans if _sorted(spans) else sorted(spans, key=lambda s: (s.start, s.end))
+        self._starts = [s.start for s in self.spans]
+        self._longest = max((s.end - s.start for s in self.spans), default=0)
+
+    def touching(self, start: int, end: int) -> list[Span]:
+        """Spans sharing at least one character with [start, end), in order of start."""
+        spans = self.spans
+        low = bisect.bisect_left(self._starts, start - self._longest + 1)
+        high = bisect.bisect_left(self._starts, end)
+        return [s for s in spans[low:high] if s.end > start]
+
+
+def _sorted(spans: Sequence[Span]) -> bool:
+    return all(a.start <= b.start for a, b in zip(spans, spans[1:], strict=False))
+
+
 class Painter:
-    """Styles per label, built once per scheme, and the paragraph painter."""
+    """Styles per label, built once per scheme, and the chunk painter."""
 
     def __init__(self, scheme: LabelScheme, show_tags: bool = True):
         self.scheme = scheme
@@ -75,17 +101,16 @@ class Painter:
         # In review, a candidate names the annotators who proposed it.
         return f"·{span.label}?{','.join(span.sources)}"
 
-    def paragraph(
-        self, shown: str, start: int, end: int, spans: list[Span], marks: Marks
-    ) -> Painted:
-        """Content for characters [start, end) of ``shown`` with ``spans`` (those that
-        touch the paragraph) and ``marks``, and where each of its characters comes from.
+    def paint(self, shown: str, start: int, end: int, inside: list[Span], marks: Marks) -> Painted:
+        """Content for characters [start, end) of ``shown``, with ``inside`` (the spans
+        touching that stretch, in order of start) and ``marks``.
 
         Plain stretches stay one piece each: a piece per word (for click targets) made
-        every key cost several milliseconds more to draw. Clicks are mapped back through
-        ``Painted.positions`` instead."""
+        every key cost several milliseconds more to draw. Clicks and cursor moves are
+        mapped through ``Painted`` instead. The pieces are visited left to right with the
+        spans that cover them kept in a small active list, so the cost is linear in the
+        pieces and spans of the chunk."""
         cuts = {start, end}
-        inside = [s for s in spans if s.start < end and start < s.end]
         for span in inside:
             cuts.add(max(start, span.start))
             cuts.add(min(end, span.end))
@@ -96,73 +121,120 @@ class Painter:
 
         text_parts: list[str] = []
         style_spans: list[StyleSpan] = []
-        positions: list[int] = []
+        tags: list[tuple[int, int, int, int]] = []
         at = 0
         ends_here: dict[int, list[Span]] = {}
         if self.show_tags:
             for span in inside:
                 if span.end <= end:
                     ends_here.setdefault(span.end, []).append(span)
+        current = marks.current
+        selection, cursor = marks.selection, marks.cursor
+        active: list[Span] = []
+        waiting = 0  # index into ``inside`` of the next span not yet active
 
         for a, b in zip(points, points[1:], strict=False):
+            while waiting < len(inside) and inside[waiting].start <= a:
+                active.append(inside[waiting])
+                waiting += 1
+            if active:
+                active = [s for s in active if s.end > a]
             piece = shown[a:b]
             style: Style | None = None
-            covering = [s for s in inside if s.start <= a and b <= s.end]
-            if covering:
-                span = min(covering, key=lambda s: s.end - s.start)
+            if active:
+                span = min(active, key=lambda s: s.end - s.start)
                 style = self.span_style(span)
-                if marks.current is not None and span == marks.current:
+                if current is not None and span == current:
                     style = style + CURRENT
-            if marks.selection is not None and marks.selection[0] <= a and b <= marks.selection[1]:
+            if selection is not None and selection[0] <= a and b <= selection[1]:
                 style = SELECTION if style is None else style + SELECTION
-            if marks.cursor is not None and marks.cursor[0] <= a and b <= marks.cursor[1]:
+            if cursor is not None and cursor[0] <= a and b <= cursor[1]:
                 style = CURSOR if style is None else style + CURSOR
             text_parts.append(piece)
             if style is not None:
                 style_spans.append(StyleSpan(at, at + len(piece), style))
-            positions.extend(range(a, b))
             at += len(piece)
             for span in ends_here.get(b, ()):
                 tag = self.tag(span)
                 tag_style = self.span_style(span) + Style(
                     bold=True, italic=span.origin is Origin.SUGGESTED
                 )
-                if marks.current is not None and span == marks.current:
+                if current is not None and span == current:
                     tag_style = tag_style + CURRENT
                 text_parts.append(tag)
                 style_spans.append(StyleSpan(at, at + len(tag), tag_style))
-                positions.extend([span.start] * len(tag))  # a click on a tag means its span
+                tags.append((at, len(tag), b, span.start))
                 at += len(tag)
         content = Content("".join(text_parts), style_spans, strip_control_codes=False)
-        return Painted(content, positions)
+        return Painted(content, start, end, tuple(tags))
 
 
 @dataclass(frozen=True, slots=True)
 class Painted:
-    """A painted paragraph: its Content, and for each character of it the article offset
-    it shows (tags point at their span's start)."""
+    """A painted chunk: its Content, the article characters [start, end) it shows, and
+    its tags as (index in the content, length, article offset it follows, span start)."""
 
     content: Content
-    positions: list[int]
+    start: int
+    end: int
+    tags: tuple[tuple[int, int, int, int], ...] = ()
+
+    def offset_of(self, index: int) -> int:
+        """The article offset shown at ``index`` of the content (a tag shows its span's
+        start: a click on a tag means its span)."""
+        added = 0
+        for at, length, _after, span_start in self.tags:
+            if index < at:
+                break
+            if index < at + length:
+                return span_start
+            added += length
+        return min(self.start + index - added, max(self.start, self.end - 1))
+
+    def is_text(self, index: int) -> bool:
+        """True when ``index`` of the content is article text, not a tag."""
+        return not any(at <= index < at + length for at, length, _, _ in self.tags)
+
+    def index_of(self, offset: int) -> int:
+        """Where article character ``offset`` (inside this chunk) is in the content:
+        after every tag that follows a character before it."""
+        added = 0
+        for _at, length, after, _span_start in self.tags:
+            if after > offset:
+                break
+            added += length
+        return offset - self.start + added
+
+    def breaks(self, width: int) -> list[int]:
+        """Indexes of the content where each visual line starts when wrapped at
+        ``width``: the line breaks Textual draws (rich's divide_line with folding, as
+        Content does; a test pins the agreement)."""
+        plain = self.content.plain
+        if not plain or width <= 0:
+            return [0]
+        return [0, *divide_line(plain, width, fold=True)]
+
+    @staticmethod
+    def column_index(plain: str, line_start: int, line_stop: int, column: int) -> int:
+        """The index of the character under cell ``column`` of the line
+        plain[line_start:line_stop] (its last character past its end)."""
+        cells = 0
+        index = line_start
+        while index < line_stop:
+            cells += cell_len(plain[index])
+            if cells > column:
+                return index
+            index += 1
+        return max(line_start, line_stop - 1)
 
     def offset_at(self, column: int, row: int, width: int) -> int | None:
-        """The article offset under cell (column, row) of the paragraph wrapped at
-        ``width``, or None past its end. The line breaks are computed the way Textual
-        draws Content (rich's divide_line; a test pins the agreement)."""
+        """The article offset under cell (column, row) of the chunk wrapped at
+        ``width``, or None past its end."""
         plain = self.content.plain
         if not plain or width <= 0:
             return None
-        starts = [0, *divide_line(plain, width, fold=True)]
+        starts = self.breaks(width)
         if row < 0 or row >= len(starts):
             return None
-        index = starts[row]
         stop = starts[row + 1] if row + 1 < len(starts) else len(plain)
-        cells = 0
-        while index < stop:
-            cells += cell_len(plain[index])
-            if cells > column:
-                break
-            index += 1
-        if index >= stop:
-            index = stop - 1 if stop > starts[row] else starts[row]
-        return self.positions[min(index, len(self.positions) - 1)]
+        return self.offset_of(self.column_index(plain, starts[row], stop, column))

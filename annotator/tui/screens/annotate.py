@@ -378,8 +378,7 @@ class AnnotateScreen(Screen):
         marks = self._marks()
         view = self.article_view
         view.update_marks(list(self.editor.spans), marks, dirty)
-        if marks.cursor is not None:
-            view.scroll_to_offset(marks.cursor[0])
+        view.follow(marks)  # the cursor, and the current span or selection as far as they fit
         self._update_info()
         self.app.key_handled()  # type: ignore[attr-defined]
 
@@ -459,21 +458,22 @@ class AnnotateScreen(Screen):
         self._navigate(lambda e: e.extend(delta))
 
     def action_edge(self, direction: int) -> None:
+        # The first or last token of the article; _repaint scrolls the view to it.
         self._navigate(lambda e: e.move(len(e.tokens) * direction))
 
     def action_line(self, direction: int) -> None:
+        # One visual (wrapped) row down or up, across chunk and paragraph boundaries,
+        # keeping the column the run of up/down moves started from (the view knows the
+        # rows as drawn).
+        view = self.article_view
+
         def move(editor: Editor) -> None:
             chars = editor.cursor_chars()
             if chars is None:
                 return
-            text = editor.text
-            if direction > 0:
-                newline = text.find("\n", chars[1])
-                target = len(text) if newline < 0 else newline + 1
-            else:
-                line_start = text.rfind("\n", 0, chars[0])
-                target = 0 if line_start < 0 else text.rfind("\n", 0, line_start) + 1
-            editor.move_to_char(min(target, max(0, len(text) - 1)))
+            target = view.line_target(chars[0], direction, editor.tokens)
+            if target is not None:
+                editor.move_to_char(target)
 
         self._navigate(move)
 

@@ -1,25 +1,68 @@
-"""The article view: one Static per paragraph, so a key repaints only what it changed."""
+"""The article view: the text in chunks (a line, or a few thousand characters of a long
+line), one Static each, so that a key repaints and re-wraps only the chunks it touched.
+
+The view also answers where things are on screen, from the same line breaks Textual
+draws: which character is at visual row r, column c, and where character o is. Up/down
+moves and the scrolling that follows the cursor use those answers.
+"""
 
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from textual import events
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.geometry import Region
 from textual.message import Message
 from textual.widgets import Static
 
 from annotator.domain.spans import Span
-from annotator.tui.render import Marks, Painted, Painter
+from annotator.tui.render import Marks, Painted, Painter, SpanIndex
+
+CHUNK = 2000
+"""Lines longer than this many characters are cut (at a space) into chunks of at most
+this many: a key then costs the wrapping and drawing of about this many characters."""
+
+
+def chunk_ranges(shown: str, spans: SpanIndex | None = None, limit: int = CHUNK) -> list[tuple[int, int]]:
+    """The character ranges [start, end) of the chunks of ``shown``: each line, with
+    lines longer than ``limit`` cut after a space in the second half of each stretch,
+    outside any span when one such space exists (else after any space, else at ``limit``)."""
+    ranges: list[tuple[int, int]] = []
+    position = 0
+    for line in shown.split("\n"):
+        start, stop = position, position + len(line)
+        while stop - start > limit:
+            cut = _cut(shown, start, start + limit, spans)
+            ranges.append((start, cut))
+            start = cut
+        ranges.append((start, stop))
+        position = stop + 1
+    return ranges
+
+
+def _cut(shown: str, start: int, stop: int, spans: SpanIndex | None) -> int:
+    low = start + (stop - start) // 2
+    first_space = None
+    at = shown.rfind(" ", low, stop)
+    while at >= 0:
+        if first_space is None:
+            first_space = at + 1
+        if spans is None or not spans.touching(at, at + 2):
+            return at + 1
+        at = shown.rfind(" ", low, at)
+    return first_space if first_space is not None else stop
 
 
 class Paragraph(Static):
-    """One line of the article (characters [start, end))."""
+    """One chunk of the article: characters [start, end)."""
 
     DEFAULT_CSS = """
-    Paragraph { height: auto; }
+    Paragraph { height: auto; margin: 0; padding: 0; }
     """
 
     def __init__(self, start: int, end: int):
@@ -27,15 +70,41 @@ class Paragraph(Static):
         self.start = start
         self.end = end
         self._painted: Painted | None = None
+        self._breaks: tuple[int, list[int]] = (0, [0])
 
-    def paint(self, painted: Painted) -> None:
-        """Show a newly painted paragraph; skip the layout pass when only styles changed
-        (same text, same tags), which is what most keys do: a cursor move, a selection."""
-        same_text = (
-            self._painted is not None and painted.content.plain == self._painted.content.plain
-        )
+    @property
+    def painted(self) -> Painted | None:
+        return self._painted
+
+    def breaks(self, width: int) -> list[int]:
+        """Where each visual line starts in the painted content, wrapped at ``width``
+        (kept until the next paint or a change of width)."""
+        if self._painted is None:
+            return [0]
+        if self._breaks[0] != width:
+            self._breaks = (width, self._painted.breaks(width))
+        return self._breaks[1]
+
+    def paint(self, painted: Painted, width: int = 0) -> bool:
+        """Show a newly painted chunk. A layout pass is asked for only when its height
+        at ``width`` (its current width; 0 if not known) changes: most keys change only
+        styles, and a changed label tag rarely changes the number of lines. Returns
+        True when the chunk's height (may have) changed."""
+        old = self._painted
         self._painted = painted
-        self.update(painted.content, layout=not same_text)
+        if old is not None and painted.content.plain == old.content.plain:
+            if painted.content.spans != old.content.spans:
+                self.update(painted.content, layout=False)
+            return False
+        if old is not None and width > 0 and width == self.size.width:
+            height = len(self.breaks(width))
+            self._breaks = (width, painted.breaks(width))
+            grown = len(self._breaks[1]) != height
+        else:
+            self._breaks = (0, [0])
+            grown = True
+        self.update(painted.content, layout=grown)
+        return grown
 
     def offset_at(self, event: events.MouseEvent) -> int | None:
         """The article offset under the mouse, or None."""
@@ -54,8 +123,26 @@ class Paragraph(Static):
             self.post_message(ArticleView.Released(offset))
 
 
-class ArticleView(VerticalScroll):
-    """Shows an article's text with its spans; posts clicks and drags as char offsets."""
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One visual row of the article: the article characters [first, last] it shows
+    (tags left out; None when it shows none) and the one under the asked-for column."""
+
+    first: int | None
+    last: int | None
+    under: int | None
+
+
+class ArticleView(VerticalScroll, inherit_bindings=False):
+    """Shows an article's text with its spans; posts clicks and drags as char offsets.
+
+    Arrow keys, home and end are left to the screen (they move the token cursor, and
+    the view follows it); page up and page down scroll."""
+
+    BINDINGS = [
+        Binding("pageup", "page_up", "page up", show=False),
+        Binding("pagedown", "page_down", "page down", show=False),
+    ]
 
     @dataclass
     class Clicked(Message):
@@ -72,13 +159,13 @@ class ArticleView(VerticalScroll):
 
     @dataclass
     class Pressed(Message):
-        """The mouse button went down over the character at ``offset`` (from a paragraph)."""
+        """The mouse button went down over the character at ``offset`` (from a chunk)."""
 
         offset: int
 
     @dataclass
     class Released(Message):
-        """The mouse button came up over the character at ``offset`` (from a paragraph)."""
+        """The mouse button came up over the character at ``offset`` (from a chunk)."""
 
         offset: int
 
@@ -86,93 +173,264 @@ class ArticleView(VerticalScroll):
         super().__init__(**kwargs)
         self.painter = painter
         self.shown = ""
-        self.spans: list[Span] = []
+        self._index = SpanIndex([])
         self.marks = Marks()
         self._paragraphs: list[Paragraph] = []
         self._starts: list[int] = []
         self._press: int | None = None
+        self._tops: tuple[int, list[int]] | None = None  # (width, first row of each chunk)
+        self._goal: tuple[int, int] | None = None  # (offset an up/down move left, its column)
+        self._token_starts: tuple[Sequence[tuple[int, int]], list[int]] | None = None
 
-    def _layout(self, shown: str) -> list[tuple[int, int]]:
-        ranges, position = [], 0
-        for line in shown.split("\n"):
-            ranges.append((position, position + len(line)))
-            position += len(line) + 1
-        return ranges
+    # --- the spans (a list property for the screen, indexed for painting) ----------------
+
+    @property
+    def spans(self) -> list[Span]:
+        return list(self._index.spans)
+
+    @spans.setter
+    def spans(self, spans: list[Span]) -> None:
+        self._index = SpanIndex(spans)
+
+    # --- painting -------------------------------------------------------------------------
+
+    def _width(self) -> int:
+        """The width the chunks are wrapped at (0 before the first layout)."""
+        for paragraph in self._paragraphs[:1]:
+            if paragraph.size.width:
+                return paragraph.size.width
+        return self.scrollable_content_region.width
+
+    def _paint(self, paragraph: Paragraph) -> bool:
+        painted = self.painter.paint(
+            self.shown,
+            paragraph.start,
+            paragraph.end,
+            self._index.touching(paragraph.start, max(paragraph.end, paragraph.start + 1)),
+            self.marks,
+        )
+        grown = paragraph.paint(painted, self._width())
+        if grown:
+            self._tops = None
+        return grown
 
     def preset(self, shown: str, spans: list[Span], marks: Marks) -> None:
         """Give the view its first article before it is mounted (so the very first frame
         shows it)."""
-        self.shown, self.spans, self.marks = shown, spans, marks
-        self._paragraphs = [Paragraph(start, end) for start, end in self._layout(shown)]
+        self.shown, self.marks = shown, marks
+        self.spans = spans
+        self._paragraphs = [Paragraph(s, e) for s, e in chunk_ranges(shown, self._index)]
         self._starts = [p.start for p in self._paragraphs]
         for paragraph in self._paragraphs:
-            paragraph.paint(self._paint(paragraph))
+            self._paint(paragraph)
+        self._tops = None
 
     def compose(self):
         yield from self._paragraphs
 
     async def show(self, shown: str, spans: list[Span], marks: Marks) -> None:
-        """Replace the article (``shown`` is its display-safe text). Paragraph widgets are
-        reused, and only the difference in their number is mounted or removed: mounting
-        is the slow part of opening an article."""
-        self.shown, self.spans, self.marks = shown, spans, marks
-        ranges = self._layout(shown)
+        """Replace the article (``shown`` is its display-safe text). Each chunk is
+        painted once; chunk widgets are reused, a chunk whose painting did not change is
+        not touched, and only the difference in their number is mounted or removed
+        (mounting is the slow part of opening an article)."""
+        same_article = shown == self.shown
+        self.shown, self.marks = shown, marks
+        self.spans = spans
+        ranges = chunk_ranges(shown, self._index)
         keep = self._paragraphs[: len(ranges)]
         surplus = self._paragraphs[len(ranges) :]
         for paragraph, (start, end) in zip(keep, ranges, strict=False):
             paragraph.start, paragraph.end = start, end
-            paragraph.paint(self._paint(paragraph))
+            self._paint(paragraph)
         fresh = [Paragraph(start, end) for start, end in ranges[len(keep) :]]
         for paragraph in fresh:
-            paragraph.paint(self._paint(paragraph))
+            self._paint(paragraph)
         self._paragraphs = keep + fresh
         self._starts = [p.start for p in self._paragraphs]
+        self._tops = None
+        self._goal = None
         if surplus:
             await self.remove_children(surplus)
         if fresh:
             await self.mount_all(fresh)
-        self.scroll_home(animate=False)
-
-    def _paint(self, paragraph: Paragraph):
-        return self.painter.paragraph(
-            self.shown, paragraph.start, paragraph.end, self.spans, self.marks
-        )
+        if not same_article:
+            self.scroll_home(animate=False, immediate=True)
 
     def update_marks(self, spans: list[Span], marks: Marks, dirty: list[tuple[int, int]]) -> None:
-        """New spans and marks; repaint only the paragraphs that ``dirty`` ranges touch
+        """New spans and marks; repaint only the chunks that ``dirty`` ranges touch
         (plus those the old and new marks touch)."""
         ranges = dirty + self.marks.ranges() + marks.ranges()
         self.spans = spans
         self.marks = marks
-        for index in self._paragraphs_touching(ranges):
-            paragraph = self._paragraphs[index]
-            paragraph.paint(self._paint(paragraph))
+        for index in sorted(self._paragraphs_touching(ranges)):
+            self._paint(self._paragraphs[index])
 
     def repaint_all(self) -> None:
-        """Repaint every paragraph (after a change of tokens or tag display)."""
+        """Repaint every chunk (after a change of tokens or tag display)."""
         for paragraph in self._paragraphs:
-            paragraph.paint(self._paint(paragraph))
+            self._paint(paragraph)
+
+    def _chunk_of(self, offset: int) -> int:
+        return max(0, bisect.bisect_right(self._starts, offset) - 1)
 
     def _paragraphs_touching(self, ranges: list[tuple[int, int]]) -> set[int]:
         touched: set[int] = set()
         for start, end in ranges:
-            first = max(0, bisect.bisect_right(self._starts, start) - 1)
-            last = max(0, bisect.bisect_right(self._starts, max(start, end - 1)) - 1)
+            first = self._chunk_of(start)
+            last = self._chunk_of(max(start, end - 1))
             touched.update(range(first, last + 1))
+        # A span may end where the next chunk starts: its tag is drawn in the chunk
+        # holding its last character, which the range above already includes.
         return {i for i in touched if i < len(self._paragraphs)}
 
-    def scroll_to_offset(self, offset: int) -> None:
-        """Scroll so that the line holding character ``offset`` is visible."""
-        if not self._paragraphs:
+    # --- where things are -------------------------------------------------------------------
+
+    def _row_tops(self, width: int) -> list[int]:
+        """The first visual row of each chunk (and the total), at ``width``."""
+        if self._tops is None or self._tops[0] != width:
+            tops, row = [], 0
+            for paragraph in self._paragraphs:
+                tops.append(row)
+                row += len(paragraph.breaks(width))
+            tops.append(row)
+            self._tops = (width, tops)
+        return self._tops[1]
+
+    def _row_of_index(self, chunk: int, index: int, width: int) -> tuple[int, int]:
+        """(visual row in the article, cell column) of content ``index`` of a chunk."""
+        paragraph = self._paragraphs[chunk]
+        breaks = paragraph.breaks(width)
+        row = max(0, bisect.bisect_right(breaks, index) - 1)
+        plain = paragraph.painted.content.plain if paragraph.painted else ""
+        return self._row_tops(width)[chunk] + row, cell_len(plain[breaks[row] : index])
+
+    def where(self, offset: int) -> tuple[int, int] | None:
+        """(visual row in the article, cell column) where character ``offset`` is
+        drawn, or None before the first layout or in an empty view."""
+        width = self._width()
+        if not self._paragraphs or width <= 0:
+            return None
+        chunk = self._chunk_of(offset)
+        painted = self._paragraphs[chunk].painted
+        if painted is None:
+            return None
+        offset = max(painted.start, min(offset, painted.end))
+        return self._row_of_index(chunk, painted.index_of(offset), width)
+
+    def _end_row(self, end: int) -> int | None:
+        """The visual row of the last cell of a stretch ending at ``end`` (its tag
+        included, when one is drawn there)."""
+        width = self._width()
+        if not self._paragraphs or width <= 0:
+            return None
+        chunk = self._chunk_of(max(0, end - 1))
+        painted = self._paragraphs[chunk].painted
+        if painted is None:
+            return None
+        index = painted.index_of(max(painted.start, min(end, painted.end)))
+        return self._row_of_index(chunk, max(0, index - 1), width)[0]
+
+    @property
+    def rows(self) -> int:
+        """How many visual rows the article takes (0 before the first layout)."""
+        width = self._width()
+        return self._row_tops(width)[-1] if width > 0 and self._paragraphs else 0
+
+    def row(self, row: int, column: int) -> Row | None:
+        """What visual row ``row`` shows, and the character under cell ``column`` of
+        it (the row's last character when the column is past its end); None past the
+        article's rows."""
+        width = self._width()
+        if not self._paragraphs or width <= 0:
+            return None
+        tops = self._row_tops(width)
+        if row < 0 or row >= tops[-1]:
+            return None
+        chunk = bisect.bisect_right(tops, row) - 1
+        paragraph = self._paragraphs[chunk]
+        painted = paragraph.painted
+        if painted is None:
+            return Row(None, None, None)
+        plain = painted.content.plain
+        breaks = paragraph.breaks(width)
+        line = row - tops[chunk]
+        begin = breaks[line]
+        stop = breaks[line + 1] if line + 1 < len(breaks) else len(plain)
+        text = [i for i in range(begin, stop) if painted.is_text(i) and not plain[i].isspace()]
+        if not text:
+            return Row(None, None, None)
+        under = Painted.column_index(plain, begin, stop, column)
+        if not painted.is_text(under) or plain[under].isspace():
+            under = min(text, key=lambda i: abs(i - under))
+        return Row(painted.offset_of(text[0]), painted.offset_of(text[-1]), painted.offset_of(under))
+
+    def line_target(self, offset: int, direction: int, tokens: Sequence[tuple[int, int]]) -> int | None:
+        """The start of the token an up (direction -1) or down (+1) move from the token
+        starting at ``offset`` lands on: on the nearest visual row in that direction
+        that has a token starting on it, the token under the goal column (the column
+        the first of a run of up/down moves started from), else the nearest one left of
+        it, else the row's first. None at the first or last row, or before a layout."""
+        here = self.where(offset)
+        if here is None or not tokens:
+            return None
+        row, column = here
+        if self._goal is not None and self._goal[0] == offset:
+            column = self._goal[1]
+        starts = self._starts_of(tokens)
+        target = row + direction
+        while True:
+            shown = self.row(target, column)
+            if shown is None:
+                return None
+            if shown.first is not None and shown.last is not None and shown.under is not None:
+                low = bisect.bisect_left(starts, shown.first)
+                high = bisect.bisect_right(starts, shown.last)
+                if low < high:
+                    pick = bisect.bisect_right(starts, shown.under, low, high) - 1
+                    found = starts[max(low, pick)]
+                    self._goal = (found, column)
+                    return found
+            target += direction
+
+    def _starts_of(self, tokens: Sequence[tuple[int, int]]) -> list[int]:
+        if self._token_starts is None or self._token_starts[0] is not tokens:
+            self._token_starts = (tokens, [t[0] for t in tokens])
+        return self._token_starts[1]
+
+    # --- following the cursor ---------------------------------------------------------------
+
+    def follow(self, marks: Marks) -> None:
+        """Scroll so that the cursor token is visible, and with it as much of the
+        current span (its tag included) and of the selection as the view can hold."""
+        if marks.cursor is None:
             return
-        index = max(0, bisect.bisect_right(self._starts, offset) - 1)
-        paragraph = self._paragraphs[index]
-        width = max(1, paragraph.content_region.width or self.size.width or 80)
-        line = (offset - paragraph.start) // width
-        region = paragraph.virtual_region
+        cursor_top = self.where(marks.cursor[0])
+        cursor_bottom = self._end_row(marks.cursor[1])
+        if cursor_top is None or cursor_bottom is None:
+            return
+        top, bottom = cursor_top[0], cursor_bottom
+        height = max(1, self.scrollable_content_region.height)
+        wanted = [marks.selection, None if marks.current is None else (marks.current.start, marks.current.end)]
+        for start, end in (w for w in wanted if w is not None):
+            first, last = self.where(start), self._end_row(end)
+            if first is None or last is None:
+                continue
+            low, high = min(top, first[0]), max(bottom, last)
+            if high - low + 1 <= height:
+                top, bottom = low, high
         self.scroll_to_region(
-            Region(0, region.y + line, region.width, 1), animate=False, immediate=True
+            Region(0, top, self._width(), bottom - top + 1), animate=False, immediate=True
         )
+
+    def scroll_to_offset(self, offset: int) -> None:
+        """Scroll so that the row holding character ``offset`` is visible."""
+        here = self.where(offset)
+        if here is not None:
+            self.scroll_to_region(
+                Region(0, here[0], self._width(), 1), animate=False, immediate=True
+            )
+
+    # --- the mouse --------------------------------------------------------------------------
 
     def on_article_view_pressed(self, message: Pressed) -> None:
         message.stop()
@@ -188,3 +446,4 @@ class ArticleView(VerticalScroll):
         else:
             low, high = sorted((press, message.offset))
             self.post_message(self.Dragged(low, high + 1))
+
