@@ -55,20 +55,19 @@ class SpanIndex:
     """Spans sorted by start, searchable by character range in O(log n + found)."""
 
     def __init__(self, spans: Sequence[Span]):
-        self.spans = spans if _sorted(spans) else sorted(spans, key=lambda s: (s.start, s.end))
-        self._starts = [s.start for s in self.spans]
-        self._longest = max((s.end - s.start for s in self.spans), default=0)
+        starts = [s.start for s in spans]
+        if starts != sorted(starts):
+            spans = sorted(spans, key=lambda s: (s.start, s.end))
+            starts = [s.start for s in spans]
+        self.spans = spans
+        self._starts = starts
+        self._longest = max((s.end - s.start for s in spans), default=0)
 
     def touching(self, start: int, end: int) -> list[Span]:
         """Spans sharing at least one character with [start, end), in order of start."""
-        spans = self.spans
         low = bisect.bisect_left(self._starts, start - self._longest + 1)
         high = bisect.bisect_left(self._starts, end)
-        return [s for s in spans[low:high] if s.end > start]
-
-
-def _sorted(spans: Sequence[Span]) -> bool:
-    return all(a.start <= b.start for a, b in zip(spans, spans[1:], strict=False))
+        return [s for s in self.spans[low:high] if s.end > start]
 
 
 class Painter:

@@ -23,20 +23,27 @@ from textual.widgets import Static
 from annotator.domain.spans import Span
 from annotator.tui.render import Marks, Painted, Painter, SpanIndex
 
-CHUNK = 2000
-"""Lines longer than this many characters are cut (at a space) into chunks of at most
-this many: a key then costs the wrapping and drawing of about this many characters."""
+CHUNK = 800
+"""Lines longer than LONG characters are cut (at a space) into chunks of at most this
+many: a key then costs the wrapping and drawing of about this many characters, however
+long the line. A cut ends a visual row early (the rows of one chunk do not flow into the
+next), so lines of ordinary length are left whole."""
+
+LONG = 2000
 
 
-def chunk_ranges(shown: str, spans: SpanIndex | None = None, limit: int = CHUNK) -> list[tuple[int, int]]:
+def chunk_ranges(
+    shown: str, spans: SpanIndex | None = None, limit: int = CHUNK, long: int = LONG
+) -> list[tuple[int, int]]:
     """The character ranges [start, end) of the chunks of ``shown``: each line, with
-    lines longer than ``limit`` cut after a space in the second half of each stretch,
-    outside any span when one such space exists (else after any space, else at ``limit``)."""
+    lines longer than ``long`` cut into stretches of at most ``limit``, each cut after a
+    space in the second half of its stretch, outside any span when one such space
+    exists (else after any space, else at ``limit``)."""
     ranges: list[tuple[int, int]] = []
     position = 0
     for line in shown.split("\n"):
         start, stop = position, position + len(line)
-        while stop - start > limit:
+        while stop - start > (limit if len(line) > long else len(line)):
             cut = _cut(shown, start, start + limit, spans)
             ranges.append((start, cut))
             start = cut
@@ -70,7 +77,8 @@ class Paragraph(Static):
         self.start = start
         self.end = end
         self._painted: Painted | None = None
-        self._breaks: tuple[int, list[int]] = (0, [0])
+        self._breaks: tuple[int, list[int]] | None = None  # (width, line starts)
+        self._stale = False  # a layout was asked for and has not happened yet
 
     @property
     def painted(self) -> Painted | None:
@@ -81,15 +89,27 @@ class Paragraph(Static):
         (kept until the next paint or a change of width)."""
         if self._painted is None:
             return [0]
-        if self._breaks[0] != width:
+        if self._breaks is None or self._breaks[0] != width:
             self._breaks = (width, self._painted.breaks(width))
         return self._breaks[1]
 
+    def height_at(self, width: int) -> int:
+        """How many rows the chunk takes at ``width``: from its own line breaks when it
+        has them, else from Textual's last layout when that is current (no wrapping:
+        opening an article would otherwise wrap it all twice), else by wrapping it."""
+        if self._breaks is not None and self._breaks[0] == width:
+            return len(self._breaks[1])
+        size = self.size
+        if not self._stale and size.width == width and size.height > 0:
+            return size.height
+        return len(self.breaks(width))
+
     def paint(self, painted: Painted, width: int = 0) -> bool:
         """Show a newly painted chunk. A layout pass is asked for only when its height
-        at ``width`` (its current width; 0 if not known) changes: most keys change only
-        styles, and a changed label tag rarely changes the number of lines. Returns
-        True when the chunk's height (may have) changed."""
+        at ``width`` (its current width; 0: not known, or not worth wrapping for, as
+        when a new article is shown) changes: most keys change only styles, and a
+        changed label tag rarely changes the number of lines. Returns True when the
+        chunk's height (may have) changed."""
         old = self._painted
         self._painted = painted
         if old is not None and painted.content.plain == old.content.plain:
@@ -97,14 +117,20 @@ class Paragraph(Static):
                 self.update(painted.content, layout=False)
             return False
         if old is not None and width > 0 and width == self.size.width:
-            height = len(self.breaks(width))
+            height = self.height_at(width)
             self._breaks = (width, painted.breaks(width))
             grown = len(self._breaks[1]) != height
         else:
-            self._breaks = (0, [0])
+            self._breaks = None
             grown = True
+        if grown and self.is_mounted:
+            self._stale = True
+            self.call_after_refresh(self._laid_out)
         self.update(painted.content, layout=grown)
         return grown
+
+    def _laid_out(self) -> None:
+        self._stale = False
 
     def offset_at(self, event: events.MouseEvent) -> int | None:
         """The article offset under the mouse, or None."""
@@ -190,7 +216,10 @@ class ArticleView(VerticalScroll, inherit_bindings=False):
 
     @spans.setter
     def spans(self, spans: list[Span]) -> None:
-        self._index = SpanIndex(spans)
+        # Most keys leave the spans as they were: the list compares element by element,
+        # identical objects first, before the index is built again.
+        if spans != self._index.spans:
+            self._index = SpanIndex(spans)
 
     # --- painting -------------------------------------------------------------------------
 
@@ -201,7 +230,7 @@ class ArticleView(VerticalScroll, inherit_bindings=False):
                 return paragraph.size.width
         return self.scrollable_content_region.width
 
-    def _paint(self, paragraph: Paragraph) -> bool:
+    def _paint(self, paragraph: Paragraph, width: int | None = None) -> bool:
         painted = self.painter.paint(
             self.shown,
             paragraph.start,
@@ -209,7 +238,7 @@ class ArticleView(VerticalScroll, inherit_bindings=False):
             self._index.touching(paragraph.start, max(paragraph.end, paragraph.start + 1)),
             self.marks,
         )
-        grown = paragraph.paint(painted, self._width())
+        grown = paragraph.paint(painted, self._width() if width is None else width)
         if grown:
             self._tops = None
         return grown
@@ -241,10 +270,10 @@ class ArticleView(VerticalScroll, inherit_bindings=False):
         surplus = self._paragraphs[len(ranges) :]
         for paragraph, (start, end) in zip(keep, ranges, strict=False):
             paragraph.start, paragraph.end = start, end
-            self._paint(paragraph)
+            self._paint(paragraph, 0 if not same_article else None)
         fresh = [Paragraph(start, end) for start, end in ranges[len(keep) :]]
         for paragraph in fresh:
-            self._paint(paragraph)
+            self._paint(paragraph, 0)
         self._paragraphs = keep + fresh
         self._starts = [p.start for p in self._paragraphs]
         self._tops = None
@@ -291,7 +320,7 @@ class ArticleView(VerticalScroll, inherit_bindings=False):
             tops, row = [], 0
             for paragraph in self._paragraphs:
                 tops.append(row)
-                row += len(paragraph.breaks(width))
+                row += paragraph.height_at(width)
             tops.append(row)
             self._tops = (width, tops)
         return self._tops[1]
@@ -362,9 +391,13 @@ class ArticleView(VerticalScroll, inherit_bindings=False):
         under = Painted.column_index(plain, begin, stop, column)
         if not painted.is_text(under) or plain[under].isspace():
             under = min(text, key=lambda i: abs(i - under))
-        return Row(painted.offset_of(text[0]), painted.offset_of(text[-1]), painted.offset_of(under))
+        return Row(
+            painted.offset_of(text[0]), painted.offset_of(text[-1]), painted.offset_of(under)
+        )
 
-    def line_target(self, offset: int, direction: int, tokens: Sequence[tuple[int, int]]) -> int | None:
+    def line_target(
+        self, offset: int, direction: int, tokens: Sequence[tuple[int, int]]
+    ) -> int | None:
         """The start of the token an up (direction -1) or down (+1) move from the token
         starting at ``offset`` lands on: on the nearest visual row in that direction
         that has a token starting on it, the token under the goal column (the column
@@ -410,7 +443,10 @@ class ArticleView(VerticalScroll, inherit_bindings=False):
             return
         top, bottom = cursor_top[0], cursor_bottom
         height = max(1, self.scrollable_content_region.height)
-        wanted = [marks.selection, None if marks.current is None else (marks.current.start, marks.current.end)]
+        wanted = [
+            marks.selection,
+            None if marks.current is None else (marks.current.start, marks.current.end),
+        ]
         for start, end in (w for w in wanted if w is not None):
             first, last = self.where(start), self._end_row(end)
             if first is None or last is None:
@@ -446,4 +482,3 @@ class ArticleView(VerticalScroll, inherit_bindings=False):
         else:
             low, high = sorted((press, message.offset))
             self.post_message(self.Dragged(low, high + 1))
-
