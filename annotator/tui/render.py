@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rich._wrap import divide_line  # how Textual wraps Content (rich's own helper)
 from rich.cells import cell_len
@@ -171,38 +171,47 @@ class Painter:
 @dataclass(frozen=True, slots=True)
 class Painted:
     """A painted chunk: its Content, the article characters [start, end) it shows, and
-    its tags as (index in the content, length, article offset it follows, span start)."""
+    its tags as (index in the content, length, article offset it follows, span start),
+    in order."""
 
     content: Content
     start: int
     end: int
     tags: tuple[tuple[int, int, int, int], ...] = ()
+    _at: tuple[int, ...] = field(default=(), repr=False, compare=False)
+    _after: tuple[int, ...] = field(default=(), repr=False, compare=False)
+    _added: tuple[int, ...] = field(default=(0,), repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Lookups by bisection: where each tag is, what it follows, the tag cells before it.
+        added = [0]
+        for _at, length, _after, _span in self.tags:
+            added.append(added[-1] + length)
+        object.__setattr__(self, "_at", tuple(t[0] for t in self.tags))
+        object.__setattr__(self, "_after", tuple(t[2] for t in self.tags))
+        object.__setattr__(self, "_added", tuple(added))
+
+    def _tag_at(self, index: int) -> int:
+        """How many tags start at or before content ``index``."""
+        return bisect.bisect_right(self._at, index)
 
     def offset_of(self, index: int) -> int:
         """The article offset shown at ``index`` of the content (a tag shows its span's
         start: a click on a tag means its span)."""
-        added = 0
-        for at, length, _after, span_start in self.tags:
-            if index < at:
-                break
-            if index < at + length:
-                return span_start
-            added += length
-        return min(self.start + index - added, max(self.start, self.end - 1))
+        before = self._tag_at(index)
+        if before and index < self._at[before - 1] + self.tags[before - 1][1]:
+            return self.tags[before - 1][3]
+        return min(self.start + index - self._added[before], max(self.start, self.end - 1))
 
     def is_text(self, index: int) -> bool:
         """True when ``index`` of the content is article text, not a tag."""
-        return not any(at <= index < at + length for at, length, _, _ in self.tags)
+        before = self._tag_at(index)
+        return not (before and index < self._at[before - 1] + self.tags[before - 1][1])
 
     def index_of(self, offset: int) -> int:
         """Where article character ``offset`` (inside this chunk) is in the content:
         after every tag that follows a character before it."""
-        added = 0
-        for _at, length, after, _span_start in self.tags:
-            if after > offset:
-                break
-            added += length
-        return offset - self.start + added
+        return offset - self.start + self._added[bisect.bisect_right(self._after, offset)]
 
     def breaks(self, width: int) -> list[int]:
         """Indexes of the content where each visual line starts when wrapped at

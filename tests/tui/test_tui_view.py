@@ -179,3 +179,23 @@ def test_keys_bar_always_shows_undo_help_and_quit(width):
             assert word in line.plain
     if width >= 120:
         assert "skip" in line.plain and "flag" in line.plain  # nothing dropped when it fits
+
+
+async def test_cuts_in_a_long_line_do_not_show_at_any_width(tmp_path):
+    """The chunks of a long line wrap into exactly the rows of the uncut line."""
+    text, spans = article(1, 2500)
+    async with running(database(tmp_path, text, spans), size=(100, 30)) as (pilot, screen):
+        view = screen.article_view
+        for size in [(100, 30), (80, 24), (61, 24)]:
+            await pilot.resize_terminal(*size)
+            await pilot.pause(0.3)
+            await pilot.pause()
+            width = view.scrollable_content_region.width
+            assert len(view.query(Paragraph)) > 5
+            whole = view.painter.paint(text, 0, len(text), spans_of(screen), view.marks)
+            expected = [line.plain.rstrip() for line in whole.content.wrap(width)]
+            assert [row.rstrip() for row in drawn_rows(view)] == expected
+
+
+def spans_of(screen) -> list[Span]:
+    return list(screen.editor.spans)

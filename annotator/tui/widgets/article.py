@@ -24,10 +24,10 @@ from annotator.domain.spans import Span
 from annotator.tui.render import Marks, Painted, Painter, SpanIndex
 
 CHUNK = 800
-"""Lines longer than LONG characters are cut (at a space) into chunks of at most this
-many: a key then costs the wrapping and drawing of about this many characters, however
-long the line. A cut ends a visual row early (the rows of one chunk do not flow into the
-next), so lines of ordinary length are left whole."""
+"""Lines longer than LONG characters are cut into chunks of about this many characters:
+a key then costs the wrapping and drawing of about this many, however long the line.
+Once the width is known the cuts fall where the whole line's rows start (see
+ArticleView._chunking), so they do not show; lines of ordinary length stay whole."""
 
 LONG = 2000
 
@@ -207,6 +207,7 @@ class ArticleView(VerticalScroll, inherit_bindings=False):
         self._tops: tuple[int, list[int]] | None = None  # (width, first row of each chunk)
         self._goal: tuple[int, int] | None = None  # (offset an up/down move left, its column)
         self._token_starts: tuple[Sequence[tuple[int, int]], list[int]] | None = None
+        self._aligned_width = 0  # the width long lines were cut for (0: cut at spaces)
 
     # --- the spans (a list property for the screen, indexed for painting) ----------------
 
@@ -225,9 +226,6 @@ class ArticleView(VerticalScroll, inherit_bindings=False):
 
     def _width(self) -> int:
         """The width the chunks are wrapped at (0 before the first layout)."""
-        for paragraph in self._paragraphs[:1]:
-            if paragraph.size.width:
-                return paragraph.size.width
         return self.scrollable_content_region.width
 
     def _paint(self, paragraph: Paragraph, width: int | None = None) -> bool:
@@ -265,7 +263,7 @@ class ArticleView(VerticalScroll, inherit_bindings=False):
         same_article = shown == self.shown
         self.shown, self.marks = shown, marks
         self.spans = spans
-        ranges = chunk_ranges(shown, self._index)
+        ranges = self._chunking(shown)
         keep = self._paragraphs[: len(ranges)]
         surplus = self._paragraphs[len(ranges) :]
         for paragraph, (start, end) in zip(keep, ranges, strict=False):
@@ -284,6 +282,53 @@ class ArticleView(VerticalScroll, inherit_bindings=False):
             await self.mount_all(fresh)
         if not same_article:
             self.scroll_home(animate=False, immediate=True)
+
+    def _chunking(self, shown: str) -> list[tuple[int, int]]:
+        """The chunks of ``shown``. Once the width is known, long lines are cut where
+        their rows start when the whole line is wrapped at that width (greedy wrapping
+        goes on from a row start the same way), so the cuts do not show: the rows are
+        those of the uncut line. Before that (the very first frame), at spaces."""
+        width = self._width()
+        self._aligned_width = width
+        if width <= 0:
+            return chunk_ranges(shown, self._index)
+        ranges: list[tuple[int, int]] = []
+        position = 0
+        for line in shown.split("\n"):
+            start, stop = position, position + len(line)
+            position = stop + 1
+            if len(line) <= LONG:
+                ranges.append((start, stop))
+                continue
+            whole = self.painter.paint(
+                shown, start, stop, self._index.touching(start, stop), Marks()
+            )
+            plain = whole.content.plain
+            for index in whole.breaks(width)[1:]:
+                offset = whole.offset_of(index)
+                if offset - start >= CHUNK and whole.is_text(index) and not plain[index].isspace():
+                    ranges.append((start, offset))
+                    start = offset
+            ranges.append((start, stop))
+        return ranges
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Long lines were cut at the rows of another width: cut them again for this one.
+        if self._has_long() and self._width() != self._aligned_width:
+            self.call_after_refresh(self._rechunk)
+
+    def _has_long(self) -> bool:
+        return (
+            any(len(line) > LONG for line in self.shown.split("\n"))
+            if len(self.shown) > LONG
+            else False
+        )
+
+    def _rechunk(self) -> None:
+        if self._width() != self._aligned_width:
+            self.run_worker(
+                self.show(self.shown, self.spans, self.marks), group="rechunk", exclusive=True
+            )
 
     def update_marks(self, spans: list[Span], marks: Marks, dirty: list[tuple[int, int]]) -> None:
         """New spans and marks; repaint only the chunks that ``dirty`` ranges touch
