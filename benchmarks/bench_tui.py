@@ -273,17 +273,18 @@ def long_paragraph(chars: int, spans: int, seed: int = 3) -> tuple[str, list[Spa
     """One line of about ``chars`` characters with ``spans`` one-word spans spread evenly."""
     rng = random.Random(seed)
     words: list[str] = []
+    length = 0
+    while length < chars:
+        words.append(rng.choice(WORDS))
+        length += len(words[-1]) + 1
+    chosen = {round(i * len(words) / spans) for i in range(spans)}
     found: list[Span] = []
     position = 0
-    every = max(1, round(chars / spans / 7.5))  # about 7.5 characters a word
-    while position < chars:
-        if len(words) % every == 0 and len(found) < spans:
-            word = rng.choice(NAMES)
-            found.append(Span(position, position + len(word), "LOCATION"))
-        else:
-            word = rng.choice(WORDS)
-        words.append(word)
-        position += len(word) + 1
+    for i in range(len(words)):
+        if i in chosen:
+            words[i] = rng.choice(NAMES)
+            found.append(Span(position, position + len(words[i]), "LOCATION"))
+        position += len(words[i]) + 1
     return " ".join(words), found
 
 
