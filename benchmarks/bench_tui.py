@@ -285,6 +285,9 @@ def long_paragraph(chars: int, spans: int, seed: int = 3) -> tuple[str, list[Spa
             words[i] = rng.choice(NAMES)
             found.append(Span(position, position + len(words[i]), "LOCATION"))
         position += len(words[i]) + 1
+    while position < chars:  # names are shorter than the words they replaced
+        words.append(rng.choice(WORDS))
+        position += len(words[-1]) + 1
     return " ".join(words), found
 
 
