@@ -85,7 +85,8 @@ def test_tui_sigkill_loses_nothing_that_was_on_screen(project):
         steps = [
             (["Tab", "2"], "Idlib·ARMED_GROUP"),  # relabel the current suggestion
             (["Tab", "Delete"], "Thursday."),  # delete the DATE suggestion
-            (["Down", "Right", "S-Right", "S-Right", "3"], "Defence·ORG"),  # a new span
+            # Down keeps the visual column (tags count): from "Thursday" to "wounded".
+            (["Down", *["Left"] * 6, "S-Right", "S-Right", "3"], "Defence·ORG"),
             (["Home", "Space"], "Assad·PERSON forces"),  # confirm PERSON (tag loses its "?")
         ]
         for keys, shows in steps:

@@ -199,3 +199,15 @@ async def test_cuts_in_a_long_line_do_not_show_at_any_width(tmp_path):
 
 def spans_of(screen) -> list[Span]:
     return list(screen.editor.spans)
+
+
+async def test_confirming_a_suggestion_redraws_its_tag(project):
+    """Spans compare equal whatever their origin: the view must still see the change."""
+    from tests.tui.conftest import screen_text
+
+    async with running(project) as (pilot, screen):
+        assert "Assad·PERSON?" in screen_text(screen)
+        await pilot.press("space")
+        assert "Assad·PERSON " in screen_text(screen)
+        await pilot.press("u")
+        assert "Assad·PERSON?" in screen_text(screen)

@@ -217,9 +217,9 @@ class ArticleView(VerticalScroll, inherit_bindings=False):
 
     @spans.setter
     def spans(self, spans: list[Span]) -> None:
-        # Most keys leave the spans as they were: the list compares element by element,
-        # identical objects first, before the index is built again.
-        if spans != self._index.spans:
+        # Most keys leave the spans as they were: the same objects, compared by identity
+        # (spans compare equal across origins, and a confirmed span must be redrawn).
+        if list(map(id, spans)) != list(map(id, self._index.spans)):
             self._index = SpanIndex(spans)
 
     # --- painting -------------------------------------------------------------------------
