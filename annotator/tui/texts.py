@@ -28,7 +28,7 @@ ANNOTATE_KEYS = [
 ANNOTATE_HELP = [
     ("tab / shift+tab", "next / previous span (the current span is shown reversed)"),
     ("→ ← (l h)", "move the token cursor"),
-    ("↓ ↑ (j k)", "cursor to the next / previous line"),
+    ("↓ ↑ (j k)", "cursor one visual row down / up (across paragraphs)"),
     ("home / end", "first / last token"),
     ("shift+→ shift+←", "extend / shrink a selection token by token"),
     ("1..9, 0", "give the selection (or the current span, or the cursor token) the N-th label"),

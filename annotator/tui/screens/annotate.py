@@ -646,20 +646,32 @@ class AnnotateScreen(Screen):
             return
         article_id = self.life.article_id
         local_id = self.life.new_write(article_id, status.value, finishing=True)
-        self.db.submit_write(lambda s: s.finish(article_id, status, note), local_id, article_id)
-        self.db.submit(lambda s: ProgressCounted(*s.progress()))
         self._message = f"#{article_id} saved as {status.value}"
         _, ahead = self.life.leave()
         ticket = self.life.request_open()
+        next_job = (
+            self._job_open_next(ticket)
+            if ahead is None
+            else self._job_open(ahead.article_id, ticket)
+        )
+
+        def send() -> None:
+            """The finish, the count and the opening of the next article, in this order."""
+            self.db.submit_write(lambda s: s.finish(article_id, status, note), local_id, article_id)
+            self.db.submit(lambda s: ProgressCounted(*s.progress()))
+            self.db.submit(next_job, None if ahead is None else ahead.article_id, ticket)
+
         if ahead is None:
             self._message += "; opening the next article…"
             self._update_info()
-            self.db.submit(self._job_open_next(ticket), ticket=ticket)
+            send()
             return
-        # Shown at once from the read-ahead; the database opens it behind the finish
-        # (keys typed meanwhile wait for that).
-        self.db.submit(self._job_open(ahead.article_id, ticket), ahead.article_id, ticket)
+        # Shown at once from the read-ahead (keys typed meanwhile wait until the database
+        # has opened it). The jobs go to the database thread after that frame: run at once,
+        # they would compete with the paint for Python's lock. Nothing can be lost in that
+        # moment: the write is registered already, and quitting reports it if not stored.
         self.run_worker(self._show_preview(ahead), group="preview")
+        self.call_after_refresh(send)
 
     async def _show_preview(self, article: LoadedArticle) -> None:
         if self.life.article_id != article.article_id:
