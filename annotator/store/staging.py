@@ -339,12 +339,9 @@ def _replace_suggestions(
 
 
 def staged_leftovers(conn: Connection) -> bool:
-    """True when the database holds rows of an import that did not finish."""
-    row = conn.exec_driver_sql(
-        _sql(conn, "SELECT 1 FROM annotation WHERE kind = ? LIMIT 1"), (STAGED_KIND,)
-    ).first()
-    if row is not None:
-        return True
+    """True when the database holds rows of an import that did not finish: its journal is
+    written in every staging transaction and removed by the flip (or by the clean-up,
+    last), so it exists exactly while staged rows may (a primary-key lookup)."""
     return (
         conn.exec_driver_sql(
             _sql(conn, "SELECT 1 FROM setting WHERE key = ?"), (JOURNAL_KEY,)
