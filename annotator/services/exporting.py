@@ -26,7 +26,13 @@ from annotator.domain.split import train_dev_split
 from annotator.domain.text import visible
 from annotator.formats import brat, conll, docbin, doccano, labelstudio, prodigy
 from annotator.formats.common import SpanProblems
-from annotator.formats.fileio import atomic_output, default_mode
+from annotator.formats.fileio import (
+    atomic_output,
+    default_mode,
+    remove_stale_temporaries,
+    temporary_prefix,
+    unsynced_folder,
+)
 from annotator.nlp.tokens import blank, token_offsets
 from annotator.services.background import from_subprocess
 from annotator.services.reading import (
@@ -261,14 +267,22 @@ def _folder_in_place(out: Path, manifest: dict[str, Any]) -> Iterator[Path]:
             )
     with _new_parents(out):
         out.parent.mkdir(parents=True, exist_ok=True)
-        temporary = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+        remove_stale_temporaries(out.parent)
+        temporary = Path(
+            tempfile.mkdtemp(prefix=temporary_prefix(out.name), suffix=".tmp", dir=out.parent)
+        )
         try:
             os.chmod(temporary, default_mode(directory=True))
-            yield temporary
+            with unsynced_folder(temporary):
+                yield temporary
             with atomic_output(temporary / MANIFEST) as handle:
                 handle.write(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
             if out.exists():
-                old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+                old = Path(
+                    tempfile.mkdtemp(
+                        prefix=temporary_prefix(out.name), suffix=".old", dir=out.parent
+                    )
+                )
                 os.replace(out, old / "export")
                 try:
                     os.replace(temporary, out)
@@ -290,6 +304,7 @@ def _file_in_place(out: Path) -> Iterator[None]:
     if out.is_dir():
         raise ExportError(f"{out} is a folder; this format writes one file, give --out a file")
     with _new_parents(out):
+        remove_stale_temporaries(out.parent)
         yield
 
 
