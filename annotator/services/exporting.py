@@ -41,8 +41,9 @@ from annotator.services.reading import (
     SINGLE_FILE_FORMATS,
     ProgressCallback,
 )
-from annotator.store.annotations import StoredAnnotation, selected_articles, stored_annotations
+from annotator.store.annotations import selected_articles
 from annotator.store.engine import Store, open_store
+from annotator.store.exports import export_records
 from annotator.store.models import Annotator, Article
 from annotator.store.suggestions import suggestions_for
 
@@ -156,7 +157,9 @@ def docbin_first_half(
                 raise ExportError("annotations changed as the export started; run it again")
             problems = SpanProblems(skip_invalid)
             records = _records(
-                stored_annotations(session, source=source, status=status, articles=articles),
+                export_records(
+                    session.connection(), source=source, status=status, articles=articles
+                ),
                 session,
                 with_suggestions=False,
                 progress=lambda count: None,
@@ -180,40 +183,29 @@ def _shareable(store: Store) -> bool:
 
 
 def _records(
-    stored: Iterator[StoredAnnotation],
+    records: Iterator[AnnotatedRecord],
     session: Session,
     *,
     with_suggestions: bool,
     progress: Callable[[int], None],
 ) -> Iterator[AnnotatedRecord]:
-    """The selected annotations as records, in stable order; pending suggestions inside an
-    annotation (origin suggested) are not the annotator's spans and are left out. With
-    ``with_suggestions``, each article's machine suggestions follow its annotations."""
-    previous: int | None = None
-    previous_article: ArticleRecord | None = None
-    for count, stored_annotation in enumerate(stored, 1):
-        if with_suggestions and previous is not None and stored_annotation.article_id != previous:
-            yield from _suggestion_records(session, previous, previous_article)
-        article = ArticleRecord(
-            text=stored_annotation.text,
-            title=stored_annotation.title,
-            source=stored_annotation.source,
-            meta=stored_annotation.meta,
-            external_id=stored_annotation.external_id,
-            where=f"article {stored_annotation.article_id}",
-        )
-        yield AnnotatedRecord(
-            article=article,
-            spans=[s for s in stored_annotation.spans if s.origin is not Origin.SUGGESTED],
-            annotator=stored_annotation.annotator,
-            status=stored_annotation.status,
-            note=stored_annotation.note,
-            article_id=stored_annotation.article_id,
-        )
-        previous, previous_article = stored_annotation.article_id, article
+    """The selected annotations as records, in stable order (pending suggestions inside an
+    annotation are already left out by the reading). With ``with_suggestions``, each
+    article's machine suggestions follow its annotations."""
+    if not with_suggestions:
+        for count, record in enumerate(records, 1):
+            yield record
+            progress(count)
+        return
+    previous: AnnotatedRecord | None = None
+    for count, record in enumerate(records, 1):
+        if previous is not None and record.article_id != previous.article_id:
+            yield from _suggestion_records(session, previous.article_id, previous.article)
+        yield record
+        previous = record
         progress(count)
-    if with_suggestions and previous is not None:
-        yield from _suggestion_records(session, previous, previous_article)
+    if previous is not None:
+        yield from _suggestion_records(session, previous.article_id, previous.article)
 
 
 def _suggestion_records(
@@ -397,8 +389,8 @@ class _Job:
             if self.progress is not None and (count % 500 == 0 or done == total):
                 self.progress(done, total)
 
-        stored = stored_annotations(
-            self.session, source=self.source, status=self.status, articles=articles
+        stored = export_records(
+            self.session.connection(), source=self.source, status=self.status, articles=articles
         )
         return _records(
             stored, self.session, with_suggestions=self.fmt == "label-studio", progress=tick
