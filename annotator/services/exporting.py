@@ -4,6 +4,7 @@ write the file or folder atomically (a failure leaves nothing behind)."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -50,6 +51,10 @@ from annotator.store.suggestions import suggestions_for
 EXPORTS_DIR = Path("exports")
 # spaCy exports of more annotations than this are built by two processes (start-up ~1 s).
 SUBPROCESS_THRESHOLD = 5000
+# spaCy exports of more annotations than this are written as folders of DocBin shards of
+# this many docs (spaCy trains on a folder of .spacy files), so that memory stays flat:
+# a DocBin holds about 33 KB per document until it is written.
+SHARD_DOCS = 2000
 MANIFEST = ".annotator-export.json"  # marks a folder as ours, so a new export may replace it
 # Formats that cannot say who made an annotation, so one article may appear only once.
 ONE_ANNOTATION_PER_ARTICLE = frozenset({"spacy", "conll"})
@@ -143,11 +148,13 @@ def docbin_first_half(
     spans_key: str | None,
     train_ids: frozenset[int],
     skip_invalid: bool,
-) -> Iterator[tuple[dict[str, bytes], list[str]]]:
+    shards: str | None = None,
+) -> Iterator[tuple[Any, list[str]]]:
     """(In a child process.) Build the DocBins of the selected annotations of articles up
-    to id ``upto`` and yield them serialised, with the spans left out. Refuses to go on if
-    its read transaction does not see the selection the exporting process saw, so that the
-    export stays one consistent state of the database."""
+    to id ``upto`` and yield them serialised, with the spans left out; with ``shards`` (a
+    folder) write them there as shards instead and yield the docs of each part. Refuses to
+    go on if its read transaction does not see the selection the exporting process saw,
+    so that the export stays one consistent state of the database."""
     store = open_store(url)
     try:
         with store.read() as session:
@@ -164,14 +171,21 @@ def docbin_first_half(
                 with_suggestions=False,
                 progress=lambda count: None,
             )
-            bins = docbin.build(
-                records,
-                nlp=blank(lang),
-                spans_key=spans_key,
-                is_train=lambda record: record.article_id in train_ids,
-                problems=problems,
-            )
-            yield docbin.to_bytes(bins), problems.found
+            nlp = blank(lang)
+
+            def build(chunk: Iterator[AnnotatedRecord]) -> dict[str, Any]:
+                return docbin.build(
+                    chunk,
+                    nlp=nlp,
+                    spans_key=spans_key,
+                    is_train=lambda record: record.article_id in train_ids,
+                    problems=problems,
+                )
+
+            if shards is not None:
+                yield _write_shards(build, records, Path(shards), "0-"), problems.found
+            else:
+                yield docbin.to_bytes(build(records)), problems.found
     finally:
         store.dispose()
 
@@ -422,9 +436,10 @@ def _write_folder(job: _Job, settings: dict[str, Any]) -> None:
     with _folder_in_place(out, manifest) as folder:
         if job.fmt == "spacy":
             report.parts = _write_docbins(job, folder, settings)
-            report.files = [out / f"{part}.spacy" for part in docbin.PARTS]
+            names = {part: _part_name(part, len(job.selected)) for part in docbin.PARTS}
+            report.files = [out / name for name in names.values()]
             report.files.append(out / docbin.CONFIG)
-            report.command = docbin.train_command(out)
+            report.command = docbin.train_command(out, train=names["train"], dev=names["dev"])
         elif job.fmt == "doccano":
             report.files = [out / p.name for p in doccano.write(job.records(), folder)]
         elif job.fmt == "brat":
@@ -435,13 +450,46 @@ def _write_folder(job: _Job, settings: dict[str, Any]) -> None:
         manifest["skipped_spans"] = len(job.problems.found)
 
 
+def _part_name(part: str, annotations: int) -> str:
+    """``train.spacy`` (one DocBin file), or ``train`` (a folder of shards) past SHARD_DOCS."""
+    return part if annotations > SHARD_DOCS else f"{part}.spacy"
+
+
+def _write_shards(
+    build: Callable[[Iterator[AnnotatedRecord]], dict[str, Any]],
+    records: Iterator[AnnotatedRecord],
+    folder: Path,
+    prefix: str,
+) -> dict[str, int]:
+    """Build and write the DocBins SHARD_DOCS records at a time, as ``<part>/<prefix>
+    <n>.spacy`` in ``folder``, so that only one shard is ever held; returns the docs of
+    each part. spaCy reads a folder's shards in name order: article order here."""
+    counts = {part: 0 for part in docbin.PARTS}
+    for part in docbin.PARTS:
+        (folder / part).mkdir(exist_ok=True)
+    records = iter(records)
+    for index in itertools.count():
+        chunk = list(itertools.islice(records, SHARD_DOCS))
+        if not chunk:
+            break
+        bins = build(iter(chunk))
+        for part in docbin.PARTS:
+            if len(bins[part]):
+                with atomic_output(folder / part / f"{prefix}{index:05d}.spacy", "wb") as handle:
+                    handle.write(bins[part].to_bytes())
+                counts[part] += len(bins[part])
+    return counts
+
+
 def _write_docbins(job: _Job, folder: Path, settings: dict[str, Any]) -> dict[str, int]:
-    """train.spacy, dev.spacy and config.cfg. A large export is built by two processes:
-    a child builds the DocBins of the first half of the articles (reading them itself)
-    while this process builds the second half; joined, they are the DocBins one process
-    would build, doc for doc. spaCy's tokenizer and DocBin hold the GIL, so only a second
-    process really uses the second core."""
+    """train and dev DocBins and config.cfg: ``train.spacy`` and ``dev.spacy`` or, past
+    SHARD_DOCS annotations, ``train/`` and ``dev/`` folders of shards. A large export is
+    built by two processes: a child builds the DocBins of the first half of the articles
+    (reading them itself) while this process builds the second half; joined, they are the
+    DocBins one process would build, doc for doc. spaCy's tokenizer and DocBin hold the
+    GIL, so only a second process really uses the second core."""
     selected = job.selected
+    sharded = len(selected) > SHARD_DOCS
     train = train_dev_split((row[1] for row in selected), settings["split"], settings["seed"])
     train_ids = {row[0] for row in selected if row[1] in train}
     nlp = blank(settings["lang"])
@@ -457,6 +505,8 @@ def _write_docbins(job: _Job, folder: Path, settings: dict[str, Any]) -> dict[st
         )
 
     if len(selected) < SUBPROCESS_THRESHOLD or not _shareable(job.store):
+        if sharded:
+            return _write_shards(build, job.records(), folder, "")
         return docbin.save(build(job.records()), folder)
     upto = selected[len(selected) // 2 - 1][0]
     first = [row for row in selected if row[0] <= upto]
@@ -470,18 +520,25 @@ def _write_docbins(job: _Job, folder: Path, settings: dict[str, Any]) -> dict[st
         settings["spans_key"],
         frozenset(row[0] for row in first if row[0] in train_ids),
         job.problems.skip_invalid,
+        str(folder) if sharded else None,
     )
     with from_subprocess(docbin_first_half, *args) as child:
+        share = 1 - len(first) / len(selected)
         try:
-            second = build(job.records((upto, None), share=1 - len(first) / len(selected)))
+            if sharded:
+                second = _write_shards(build, job.records((upto, None), share=share), folder, "1-")
+            else:
+                halves = build(job.records((upto, None), share=share))
         except ExportError:
             # Report the first problem in article order, as one process would: the child's
             # half comes first, so its problem (raised by next()) wins over this one.
             next(child)
             raise
-        first_bytes, first_problems = next(child)
+        first_half, first_problems = next(child)
     job.problems.found[:0] = first_problems
-    return docbin.save(docbin.joined(first_bytes, second), folder)
+    if sharded:
+        return {part: first_half[part] + second[part] for part in docbin.PARTS}
+    return docbin.save(docbin.joined(first_half, halves), folder)
 
 
 def _counting_suggestions(
