@@ -14,10 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import select
-from sqlmodel import Session
+from typing import TYPE_CHECKING, Any
 
 from annotator import __version__
 from annotator.domain.errors import ExportError, InputError
@@ -44,9 +41,11 @@ from annotator.services.reading import (
 )
 from annotator.store.annotations import selected_articles
 from annotator.store.engine import Store, open_store
-from annotator.store.exports import export_records
-from annotator.store.models import Annotator, Article
+from annotator.store.exports import annotator_names, article_title, export_records
 from annotator.store.suggestions import suggestions_for
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 EXPORTS_DIR = Path("exports")
 # spaCy exports of more annotations than this are built by two processes (start-up ~1 s).
@@ -102,7 +101,7 @@ def _check_options(
     if spans_key is not None and not spans_key.strip():
         raise InputError("--spans-key must not be empty")
     if source not in ("all", "gold"):
-        names = list(session.scalars(select(Annotator.name).order_by(Annotator.name)))
+        names = annotator_names(session.connection())
         if source not in names:
             raise InputError(
                 f"no annotator {visible(source)!r} (use gold, all or one of: "
@@ -119,8 +118,8 @@ def _check_one_per_article(
     for row in selected:
         if previous is not None and previous[0] == row[0]:
             names = sorted({name for article, _, name in selected if article == row[0]})
-            article = session.get(Article, row[0])
-            title = f" “{visible(article.title[:60])}”" if article and article.title else ""
+            found = article_title(session.connection(), row[0])
+            title = f" “{visible(found[:60])}”" if found else ""
             why = (
                 "training data would hold conflicting versions of it"
                 if fmt == "spacy"

@@ -104,3 +104,16 @@ def export_records(
             # A generator dropped late may find its connection closed already.
             with suppress(Exception):
                 cursor.close()
+
+
+def annotator_names(conn: Connection) -> list[str]:
+    """Every annotator's name, sorted."""
+    return [row[0] for row in conn.exec_driver_sql("SELECT name FROM annotator ORDER BY name")]
+
+
+def article_title(conn: Connection, article_id: int) -> str | None:
+    """The title of an article, or None when there is no such article."""
+    row = conn.exec_driver_sql(
+        driver_sql(conn, "SELECT title FROM article WHERE id = ?"), (article_id,)
+    ).first()
+    return None if row is None else row[0]
