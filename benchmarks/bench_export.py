@@ -219,8 +219,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     print(f"2 cores; load average {os.getloadavg()[0]:.1f}; best of {args.repeat}")
-    print(f"{'format':<13} {'articles':>8} {'bare s':>7} {'ours s':>7} {'ratio':>6} "
-          f"{'bare MB':>7} {'ours MB':>7}  same bytes")
+    print(
+        f"{'format':<13} {'articles':>8} {'bare s':>7} {'ours s':>7} {'ratio':>6} "
+        f"{'bare MB':>7} {'ours MB':>7}  same bytes"
+    )
     for n in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
@@ -229,8 +231,17 @@ def main() -> None:
             db = folder / "bench.db"
             fresh_db(db)
             subprocess.run(
-                [sys.executable, "-m", "annotator", "import", "--db", str(db), "-f", "prodigy",
-                 str(src)],
+                [
+                    sys.executable,
+                    "-m",
+                    "annotator",
+                    "import",
+                    "--db",
+                    str(db),
+                    "-f",
+                    "prodigy",
+                    str(src),
+                ],
                 check=True,
                 capture_output=True,
             )
@@ -246,9 +257,11 @@ def main() -> None:
                     for out in (b_out, o_out):
                         subprocess.run(["rm", "-rf", str(out)], check=True)
                 (b, _), (o, _) = min(bare), min(ours)
-                print(f"{fmt:<13} {n:>8,} {b:>7.2f} {o:>7.2f} {b / o:>5.2f}x "
-                      f"{max(m for _, m in bare):>7.0f} {max(m for _, m in ours):>7.0f}  "
-                      f"{'yes' if same else 'NO'}")
+                print(
+                    f"{fmt:<13} {n:>8,} {b:>7.2f} {o:>7.2f} {b / o:>5.2f}x "
+                    f"{max(m for _, m in bare):>7.0f} {max(m for _, m in ours):>7.0f}  "
+                    f"{'yes' if same else 'NO'}"
+                )
     print("ratio = bare seconds / ours (goal >= 0.8x)")
 
 

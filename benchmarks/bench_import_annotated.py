@@ -21,7 +21,6 @@ import random
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 WORDS = (
@@ -183,7 +182,7 @@ def main() -> None:
                         raise SystemExit(f"{name}: stored {got}, expected {(n, 3 * n, spans)}")
                     for f in folder.glob(f"{name}{i}.db*"):
                         f.unlink()
-            (b, bm), (o, om) = min(bare), min(ours)
+            (b, _), (o, _) = min(bare), min(ours)
             print(
                 f"{n:>9,} {spans:>10,} {b:>8.2f} {o:>8.2f} {b / o:>5.2f}x {spans / o:>12,.0f} "
                 f"{max(m for _, m in bare):>8.0f} {max(m for _, m in ours):>8.0f}"
