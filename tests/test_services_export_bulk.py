@@ -167,3 +167,47 @@ def test_export_records_match_the_stores_reading(thirty):
     with thirty.read() as session:
         bounded = list(export_records(session.connection(), status="skipped", articles=(7, 22)))
     assert [r.article_id for r in bounded] == [8, 15, 22]  # ids from 1: articles 7, 14, 21
+
+
+def test_export_label_studio_suggestions_read_in_windows_keep_their_place(
+    store, tmp_path, monkeypatch
+):
+    import json
+
+    from annotator.services.importing import import_files
+
+    def tasks(path, who, label):
+        path.write_text(
+            "".join(
+                json.dumps(
+                    {
+                        "text": f"Report {i} from Idlib.",
+                        "spans": [
+                            {
+                                "start": len(f"Report {i} from "),
+                                "end": len(f"Report {i} from Idlib"),
+                                "label": label,
+                            }
+                        ],
+                        "_annotator_id": who,
+                    }
+                )
+                + "\n"
+                for i in range(7)
+            )
+        )
+        return path
+
+    import_files(store, [tasks(tmp_path / "a.jsonl", "ana", "LOC")], fmt="prodigy")
+    import_files(store, [tasks(tmp_path / "b.jsonl", "bob", "ORG")], fmt="prodigy")
+    import_files(
+        store, [tasks(tmp_path / "m.jsonl", "x", "GPE")], fmt="prodigy", as_suggestions="model:m"
+    )
+    whole = export_annotations(store, fmt="label-studio", out=tmp_path / "one.json")
+    monkeypatch.setattr(exporting, "SUGGESTION_WINDOW", 2)
+    windows = export_annotations(store, fmt="label-studio", out=tmp_path / "two.json")
+    assert (tmp_path / "one.json").read_bytes() == (tmp_path / "two.json").read_bytes()
+    assert whole.suggestions == windows.suggestions == 7
+    exported = json.loads((tmp_path / "two.json").read_text())
+    assert [len(t["annotations"]) for t in exported] == [2] * 7
+    assert all(t["predictions"][0]["model_version"] == "model:m" for t in exported)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from annotator import __version__
 from annotator.domain.errors import ExportError, InputError
-from annotator.domain.records import AnnotatedRecord, ArticleRecord
+from annotator.domain.records import AnnotatedRecord
 from annotator.domain.spans import Origin, Span, Status
 from annotator.domain.split import train_dev_split
 from annotator.domain.text import visible
@@ -41,8 +41,12 @@ from annotator.services.reading import (
 )
 from annotator.store.annotations import selected_articles
 from annotator.store.engine import Store, open_store
-from annotator.store.exports import annotator_names, article_title, export_records
-from annotator.store.suggestions import suggestions_for
+from annotator.store.exports import (
+    annotator_names,
+    article_title,
+    export_records,
+    suggestions_by_article,
+)
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -210,30 +214,48 @@ def _records(
             yield record
             progress(count)
         return
-    previous: AnnotatedRecord | None = None
-    for count, record in enumerate(records, 1):
-        if previous is not None and record.article_id != previous.article_id:
-            yield from _suggestion_records(session, previous.article_id, previous.article)
-        yield record
-        previous = record
+    # Records are held a window of articles at a time, so that one query reads the
+    # suggestions of the whole window (a query per article was half a Label Studio export).
+    window: list[AnnotatedRecord] = []
+    articles: set[int | None] = set()
+    count = 0
+    for record in records:
+        if record.article_id not in articles and len(articles) >= SUGGESTION_WINDOW:
+            yield from _with_suggestions(session, window)
+            window, articles = [], set()
+        window.append(record)
+        articles.add(record.article_id)
+        count += 1
         progress(count)
-    if previous is not None:
-        yield from _suggestion_records(session, previous.article_id, previous.article)
+    yield from _with_suggestions(session, window)
 
 
-def _suggestion_records(
-    session: Session, article_id: int, article: ArticleRecord | None
-) -> Iterator[AnnotatedRecord]:
-    assert article is not None
-    by_source: dict[str, list[Span]] = {}
-    for suggestion in suggestions_for(session, [article_id])[article_id]:
-        by_source.setdefault(suggestion.source, []).append(
-            Span(suggestion.start, suggestion.end, suggestion.label, Origin.SUGGESTED)
-        )
-    for source, spans in by_source.items():
-        yield AnnotatedRecord(
-            article=article, spans=sorted(set(spans)), suggested_by=source, article_id=article_id
-        )
+# Articles whose suggestions a Label Studio export reads in one query.
+SUGGESTION_WINDOW = 500
+
+
+def _with_suggestions(session: Session, window: list[AnnotatedRecord]) -> Iterator[AnnotatedRecord]:
+    """The records of a window of articles, each article's machine suggestions (one
+    record per source, as suggestions) after its annotations."""
+    if not window:
+        return
+    ids = list(dict.fromkeys(record.article_id for record in window))
+    found = suggestions_by_article(session.connection(), ids)  # type: ignore[arg-type]
+    for index, record in enumerate(window):
+        yield record
+        last = index + 1 == len(window) or window[index + 1].article_id != record.article_id
+        if not last:
+            continue
+        by_source: dict[str, set[Span]] = {}
+        for source, start, end, label in found[record.article_id]:  # type: ignore[index]
+            by_source.setdefault(source, set()).add(Span(start, end, label, Origin.SUGGESTED))
+        for source, spans in by_source.items():
+            yield AnnotatedRecord(
+                article=record.article,
+                spans=sorted(spans),
+                suggested_by=source,
+                article_id=record.article_id,
+            )
 
 
 def _dataset_name(store: Store) -> str:

@@ -117,3 +117,24 @@ def article_title(conn: Connection, article_id: int) -> str | None:
         driver_sql(conn, "SELECT title FROM article WHERE id = ?"), (article_id,)
     ).first()
     return None if row is None else row[0]
+
+
+def suggestions_by_article(
+    conn: Connection, article_ids: list[int]
+) -> dict[int, list[tuple[str, int, int, str]]]:
+    """The suggestions of these articles as (source, start, end, label), by article, each
+    article's ordered by source, start, end, label: one query per 500 articles."""
+    found: dict[int, list[tuple[str, int, int, str]]] = {i: [] for i in article_ids}
+    unique = list(dict.fromkeys(article_ids))
+    for i in range(0, len(unique), 500):
+        chunk = unique[i : i + 500]
+        sql = (
+            'SELECT article_id, source, start, "end", label FROM suggestion '
+            f"WHERE article_id IN ({', '.join('?' * len(chunk))}) "
+            'ORDER BY article_id, source, start, "end", label'
+        )
+        for article_id, source, start, end, label in conn.exec_driver_sql(
+            driver_sql(conn, sql), tuple(chunk)
+        ):
+            found[article_id].append((source, start, end, label))
+    return found
