@@ -83,21 +83,26 @@ def import_command(
     annotator subfolders) or else the file name. Text is normalised (NFC, \\r\\n to \\n),
     records of the same text join the same article, and an article is never stored twice.
     The import is atomic: any bad record stops it and nothing is stored."""
-    from annotator.services.importing import import_files
+    from annotator.services.importing import ImportInterrupted, import_files
 
     store = open_db(db)
-    with byte_progress("importing") as progress:
-        report = import_files(
-            store,
-            paths,
-            fmt=fmt,
-            annotator=annotator,
-            as_suggestions=as_suggestions,
-            scheme=scheme,
-            spans_key=spans_key,
-            skip_invalid=skip_invalid,
-            progress=progress,
-        )
+    try:
+        with byte_progress("importing") as progress:
+            report = import_files(
+                store,
+                paths,
+                fmt=fmt,
+                annotator=annotator,
+                as_suggestions=as_suggestions,
+                scheme=scheme,
+                spans_key=spans_key,
+                skip_invalid=skip_invalid,
+                progress=progress,
+            )
+    except ImportInterrupted as interrupted:
+        # The service found out from the database what the interruption left.
+        typer.echo(interrupted.message, err=True)
+        raise typer.Exit(130) from None
     for problem in report.invalid:
         typer.echo(f"skipped invalid: {problem}", err=True)
     if report.format:

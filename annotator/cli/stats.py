@@ -15,6 +15,24 @@ from annotator.cli.common import DbOption, app, open_db, reports_errors
 from annotator.domain.spans import Status
 
 
+def _quick(db: str):
+    """The counts through the stdlib sqlite3 module when ``db`` is a SQLite file of the
+    current schema (no SQLAlchemy import); None otherwise."""
+    import os
+    from pathlib import Path
+
+    from annotator.cli.common import DEFAULT_DB
+    from annotator.store.stats import sqlite_project_stats
+
+    target = db or os.environ.get("ANNOTATOR_DB") or DEFAULT_DB
+    if target.startswith("sqlite:///"):
+        target = target[len("sqlite:///") :]
+    elif "://" in target or target == ":memory:":
+        return None
+    path = Path(target).expanduser()
+    return sqlite_project_stats(path) if path.is_file() else None
+
+
 @app.command("stats")
 @reports_errors
 def stats_command(
@@ -23,11 +41,13 @@ def stats_command(
 ) -> None:
     """Show how many articles there are, each annotator's work by status, label counts
     (in finished annotations) and suggestion counts by source."""
-    from annotator.store.stats import project_stats
+    stats = _quick(db)
+    if stats is None:
+        from annotator.store.stats import project_stats
 
-    store = open_db(db)
-    with store.read() as session:
-        stats = project_stats(session)
+        store = open_db(db)
+        with store.read() as session:
+            stats = project_stats(session)
     if as_json:
         typer.echo(json.dumps(asdict(stats), indent=2, ensure_ascii=False))
         return

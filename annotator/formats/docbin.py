@@ -215,14 +215,17 @@ def write_config(path: Path, *, lang: str, spans_key: str | None) -> None:
         handle.write(config.to_str())
 
 
-def train_command(folder: Path, python: str = "python") -> str:
-    """The exact ``spacy train`` command for an export in ``folder``."""
+def train_command(
+    folder: Path, python: str = "python", *, train: str = "train.spacy", dev: str = "dev.spacy"
+) -> str:
+    """The exact ``spacy train`` command for an export in ``folder`` (whose training and
+    dev data are ``train`` and ``dev`` in it: files, or folders of shards)."""
     import shlex
 
     def q(path: Path) -> str:
         return shlex.quote(str(path))
 
     return (
-        f"{python} -m spacy train {q(folder / CONFIG)} --paths.train {q(folder / 'train.spacy')} "
-        f"--paths.dev {q(folder / 'dev.spacy')} --output {q(folder / 'model')}"
+        f"{python} -m spacy train {q(folder / CONFIG)} --paths.train {q(folder / train)} "
+        f"--paths.dev {q(folder / dev)} --output {q(folder / 'model')}"
     )

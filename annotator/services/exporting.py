@@ -4,6 +4,7 @@ write the file or folder atomically (a failure leaves nothing behind)."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -13,20 +14,23 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import select
-from sqlmodel import Session
+from typing import TYPE_CHECKING, Any
 
 from annotator import __version__
 from annotator.domain.errors import ExportError, InputError
-from annotator.domain.records import AnnotatedRecord, ArticleRecord
+from annotator.domain.records import AnnotatedRecord
 from annotator.domain.spans import Origin, Span, Status
 from annotator.domain.split import train_dev_split
 from annotator.domain.text import visible
 from annotator.formats import brat, conll, docbin, doccano, labelstudio, prodigy
 from annotator.formats.common import SpanProblems
-from annotator.formats.fileio import atomic_output, default_mode
+from annotator.formats.fileio import (
+    atomic_output,
+    default_mode,
+    remove_stale_temporaries,
+    temporary_prefix,
+    unsynced_folder,
+)
 from annotator.nlp.tokens import blank, token_offsets
 from annotator.services.background import from_subprocess
 from annotator.services.reading import (
@@ -35,14 +39,25 @@ from annotator.services.reading import (
     SINGLE_FILE_FORMATS,
     ProgressCallback,
 )
-from annotator.store.annotations import StoredAnnotation, selected_articles, stored_annotations
+from annotator.store.annotations import selected_articles
 from annotator.store.engine import Store, open_store
-from annotator.store.models import Annotator, Article
-from annotator.store.suggestions import suggestions_for
+from annotator.store.exports import (
+    annotator_names,
+    article_title,
+    export_records,
+    suggestions_by_article,
+)
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 EXPORTS_DIR = Path("exports")
 # spaCy exports of more annotations than this are built by two processes (start-up ~1 s).
 SUBPROCESS_THRESHOLD = 5000
+# spaCy exports of more annotations than this are written as folders of DocBin shards of
+# this many docs (spaCy trains on a folder of .spacy files), so that memory stays flat:
+# a DocBin holds about 33 KB per document until it is written.
+SHARD_DOCS = 2000
 MANIFEST = ".annotator-export.json"  # marks a folder as ours, so a new export may replace it
 # Formats that cannot say who made an annotation, so one article may appear only once.
 ONE_ANNOTATION_PER_ARTICLE = frozenset({"spacy", "conll"})
@@ -90,7 +105,7 @@ def _check_options(
     if spans_key is not None and not spans_key.strip():
         raise InputError("--spans-key must not be empty")
     if source not in ("all", "gold"):
-        names = list(session.scalars(select(Annotator.name).order_by(Annotator.name)))
+        names = annotator_names(session.connection())
         if source not in names:
             raise InputError(
                 f"no annotator {visible(source)!r} (use gold, all or one of: "
@@ -107,8 +122,8 @@ def _check_one_per_article(
     for row in selected:
         if previous is not None and previous[0] == row[0]:
             names = sorted({name for article, _, name in selected if article == row[0]})
-            article = session.get(Article, row[0])
-            title = f" “{visible(article.title[:60])}”" if article and article.title else ""
+            found = article_title(session.connection(), row[0])
+            title = f" “{visible(found[:60])}”" if found else ""
             why = (
                 "training data would hold conflicting versions of it"
                 if fmt == "spacy"
@@ -136,11 +151,13 @@ def docbin_first_half(
     spans_key: str | None,
     train_ids: frozenset[int],
     skip_invalid: bool,
-) -> Iterator[tuple[dict[str, bytes], list[str]]]:
+    shards: str | None = None,
+) -> Iterator[tuple[Any, list[str]]]:
     """(In a child process.) Build the DocBins of the selected annotations of articles up
-    to id ``upto`` and yield them serialised, with the spans left out. Refuses to go on if
-    its read transaction does not see the selection the exporting process saw, so that the
-    export stays one consistent state of the database."""
+    to id ``upto`` and yield them serialised, with the spans left out; with ``shards`` (a
+    folder) write them there as shards instead and yield the docs of each part. Refuses to
+    go on if its read transaction does not see the selection the exporting process saw,
+    so that the export stays one consistent state of the database."""
     store = open_store(url)
     try:
         with store.read() as session:
@@ -150,19 +167,28 @@ def docbin_first_half(
                 raise ExportError("annotations changed as the export started; run it again")
             problems = SpanProblems(skip_invalid)
             records = _records(
-                stored_annotations(session, source=source, status=status, articles=articles),
+                export_records(
+                    session.connection(), source=source, status=status, articles=articles
+                ),
                 session,
                 with_suggestions=False,
                 progress=lambda count: None,
             )
-            bins = docbin.build(
-                records,
-                nlp=blank(lang),
-                spans_key=spans_key,
-                is_train=lambda record: record.article_id in train_ids,
-                problems=problems,
-            )
-            yield docbin.to_bytes(bins), problems.found
+            nlp = blank(lang)
+
+            def build(chunk: Iterator[AnnotatedRecord]) -> dict[str, Any]:
+                return docbin.build(
+                    chunk,
+                    nlp=nlp,
+                    spans_key=spans_key,
+                    is_train=lambda record: record.article_id in train_ids,
+                    problems=problems,
+                )
+
+            if shards is not None:
+                yield _write_shards(build, records, Path(shards), "0-"), problems.found
+            else:
+                yield docbin.to_bytes(build(records)), problems.found
     finally:
         store.dispose()
 
@@ -174,55 +200,62 @@ def _shareable(store: Store) -> bool:
 
 
 def _records(
-    stored: Iterator[StoredAnnotation],
+    records: Iterator[AnnotatedRecord],
     session: Session,
     *,
     with_suggestions: bool,
     progress: Callable[[int], None],
 ) -> Iterator[AnnotatedRecord]:
-    """The selected annotations as records, in stable order; pending suggestions inside an
-    annotation (origin suggested) are not the annotator's spans and are left out. With
-    ``with_suggestions``, each article's machine suggestions follow its annotations."""
-    previous: int | None = None
-    previous_article: ArticleRecord | None = None
-    for count, stored_annotation in enumerate(stored, 1):
-        if with_suggestions and previous is not None and stored_annotation.article_id != previous:
-            yield from _suggestion_records(session, previous, previous_article)
-        article = ArticleRecord(
-            text=stored_annotation.text,
-            title=stored_annotation.title,
-            source=stored_annotation.source,
-            meta=stored_annotation.meta,
-            external_id=stored_annotation.external_id,
-            where=f"article {stored_annotation.article_id}",
-        )
-        yield AnnotatedRecord(
-            article=article,
-            spans=[s for s in stored_annotation.spans if s.origin is not Origin.SUGGESTED],
-            annotator=stored_annotation.annotator,
-            status=stored_annotation.status,
-            note=stored_annotation.note,
-            article_id=stored_annotation.article_id,
-        )
-        previous, previous_article = stored_annotation.article_id, article
+    """The selected annotations as records, in stable order (pending suggestions inside an
+    annotation are already left out by the reading). With ``with_suggestions``, each
+    article's machine suggestions follow its annotations."""
+    if not with_suggestions:
+        for count, record in enumerate(records, 1):
+            yield record
+            progress(count)
+        return
+    # Records are held a window of articles at a time, so that one query reads the
+    # suggestions of the whole window (a query per article was half a Label Studio export).
+    window: list[AnnotatedRecord] = []
+    articles: set[int | None] = set()
+    count = 0
+    for record in records:
+        if record.article_id not in articles and len(articles) >= SUGGESTION_WINDOW:
+            yield from _with_suggestions(session, window)
+            window, articles = [], set()
+        window.append(record)
+        articles.add(record.article_id)
+        count += 1
         progress(count)
-    if with_suggestions and previous is not None:
-        yield from _suggestion_records(session, previous, previous_article)
+    yield from _with_suggestions(session, window)
 
 
-def _suggestion_records(
-    session: Session, article_id: int, article: ArticleRecord | None
-) -> Iterator[AnnotatedRecord]:
-    assert article is not None
-    by_source: dict[str, list[Span]] = {}
-    for suggestion in suggestions_for(session, [article_id])[article_id]:
-        by_source.setdefault(suggestion.source, []).append(
-            Span(suggestion.start, suggestion.end, suggestion.label, Origin.SUGGESTED)
-        )
-    for source, spans in by_source.items():
-        yield AnnotatedRecord(
-            article=article, spans=sorted(set(spans)), suggested_by=source, article_id=article_id
-        )
+# Articles whose suggestions a Label Studio export reads in one query.
+SUGGESTION_WINDOW = 500
+
+
+def _with_suggestions(session: Session, window: list[AnnotatedRecord]) -> Iterator[AnnotatedRecord]:
+    """The records of a window of articles, each article's machine suggestions (one
+    record per source, as suggestions) after its annotations."""
+    if not window:
+        return
+    ids = list(dict.fromkeys(record.article_id for record in window))
+    found = suggestions_by_article(session.connection(), ids)  # type: ignore[arg-type]
+    for index, record in enumerate(window):
+        yield record
+        last = index + 1 == len(window) or window[index + 1].article_id != record.article_id
+        if not last:
+            continue
+        by_source: dict[str, set[Span]] = {}
+        for source, start, end, label in found[record.article_id]:  # type: ignore[index]
+            by_source.setdefault(source, set()).add(Span(start, end, label, Origin.SUGGESTED))
+        for source, spans in by_source.items():
+            yield AnnotatedRecord(
+                article=record.article,
+                spans=sorted(spans),
+                suggested_by=source,
+                article_id=record.article_id,
+            )
 
 
 def _dataset_name(store: Store) -> str:
@@ -261,14 +294,22 @@ def _folder_in_place(out: Path, manifest: dict[str, Any]) -> Iterator[Path]:
             )
     with _new_parents(out):
         out.parent.mkdir(parents=True, exist_ok=True)
-        temporary = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+        remove_stale_temporaries(out.parent)
+        temporary = Path(
+            tempfile.mkdtemp(prefix=temporary_prefix(out.name), suffix=".tmp", dir=out.parent)
+        )
         try:
             os.chmod(temporary, default_mode(directory=True))
-            yield temporary
+            with unsynced_folder(temporary):
+                yield temporary
             with atomic_output(temporary / MANIFEST) as handle:
                 handle.write(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
             if out.exists():
-                old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+                old = Path(
+                    tempfile.mkdtemp(
+                        prefix=temporary_prefix(out.name), suffix=".old", dir=out.parent
+                    )
+                )
                 os.replace(out, old / "export")
                 try:
                     os.replace(temporary, out)
@@ -290,6 +331,7 @@ def _file_in_place(out: Path) -> Iterator[None]:
     if out.is_dir():
         raise ExportError(f"{out} is a folder; this format writes one file, give --out a file")
     with _new_parents(out):
+        remove_stale_temporaries(out.parent)
         yield
 
 
@@ -382,8 +424,8 @@ class _Job:
             if self.progress is not None and (count % 500 == 0 or done == total):
                 self.progress(done, total)
 
-        stored = stored_annotations(
-            self.session, source=self.source, status=self.status, articles=articles
+        stored = export_records(
+            self.session.connection(), source=self.source, status=self.status, articles=articles
         )
         return _records(
             stored, self.session, with_suggestions=self.fmt == "label-studio", progress=tick
@@ -415,9 +457,10 @@ def _write_folder(job: _Job, settings: dict[str, Any]) -> None:
     with _folder_in_place(out, manifest) as folder:
         if job.fmt == "spacy":
             report.parts = _write_docbins(job, folder, settings)
-            report.files = [out / f"{part}.spacy" for part in docbin.PARTS]
+            names = {part: _part_name(part, len(job.selected)) for part in docbin.PARTS}
+            report.files = [out / name for name in names.values()]
             report.files.append(out / docbin.CONFIG)
-            report.command = docbin.train_command(out)
+            report.command = docbin.train_command(out, train=names["train"], dev=names["dev"])
         elif job.fmt == "doccano":
             report.files = [out / p.name for p in doccano.write(job.records(), folder)]
         elif job.fmt == "brat":
@@ -428,13 +471,46 @@ def _write_folder(job: _Job, settings: dict[str, Any]) -> None:
         manifest["skipped_spans"] = len(job.problems.found)
 
 
+def _part_name(part: str, annotations: int) -> str:
+    """``train.spacy`` (one DocBin file), or ``train`` (a folder of shards) past SHARD_DOCS."""
+    return part if annotations > SHARD_DOCS else f"{part}.spacy"
+
+
+def _write_shards(
+    build: Callable[[Iterator[AnnotatedRecord]], dict[str, Any]],
+    records: Iterator[AnnotatedRecord],
+    folder: Path,
+    prefix: str,
+) -> dict[str, int]:
+    """Build and write the DocBins SHARD_DOCS records at a time, as ``<part>/<prefix>
+    <n>.spacy`` in ``folder``, so that only one shard is ever held; returns the docs of
+    each part. spaCy reads a folder's shards in name order: article order here."""
+    counts = {part: 0 for part in docbin.PARTS}
+    for part in docbin.PARTS:
+        (folder / part).mkdir(exist_ok=True)
+    records = iter(records)
+    for index in itertools.count():
+        chunk = list(itertools.islice(records, SHARD_DOCS))
+        if not chunk:
+            break
+        bins = build(iter(chunk))
+        for part in docbin.PARTS:
+            if len(bins[part]):
+                with atomic_output(folder / part / f"{prefix}{index:05d}.spacy", "wb") as handle:
+                    handle.write(bins[part].to_bytes())
+                counts[part] += len(bins[part])
+    return counts
+
+
 def _write_docbins(job: _Job, folder: Path, settings: dict[str, Any]) -> dict[str, int]:
-    """train.spacy, dev.spacy and config.cfg. A large export is built by two processes:
-    a child builds the DocBins of the first half of the articles (reading them itself)
-    while this process builds the second half; joined, they are the DocBins one process
-    would build, doc for doc. spaCy's tokenizer and DocBin hold the GIL, so only a second
-    process really uses the second core."""
+    """train and dev DocBins and config.cfg: ``train.spacy`` and ``dev.spacy`` or, past
+    SHARD_DOCS annotations, ``train/`` and ``dev/`` folders of shards. A large export is
+    built by two processes: a child builds the DocBins of the first half of the articles
+    (reading them itself) while this process builds the second half; joined, they are the
+    DocBins one process would build, doc for doc. spaCy's tokenizer and DocBin hold the
+    GIL, so only a second process really uses the second core."""
     selected = job.selected
+    sharded = len(selected) > SHARD_DOCS
     train = train_dev_split((row[1] for row in selected), settings["split"], settings["seed"])
     train_ids = {row[0] for row in selected if row[1] in train}
     nlp = blank(settings["lang"])
@@ -450,6 +526,8 @@ def _write_docbins(job: _Job, folder: Path, settings: dict[str, Any]) -> dict[st
         )
 
     if len(selected) < SUBPROCESS_THRESHOLD or not _shareable(job.store):
+        if sharded:
+            return _write_shards(build, job.records(), folder, "")
         return docbin.save(build(job.records()), folder)
     upto = selected[len(selected) // 2 - 1][0]
     first = [row for row in selected if row[0] <= upto]
@@ -463,18 +541,25 @@ def _write_docbins(job: _Job, folder: Path, settings: dict[str, Any]) -> dict[st
         settings["spans_key"],
         frozenset(row[0] for row in first if row[0] in train_ids),
         job.problems.skip_invalid,
+        str(folder) if sharded else None,
     )
     with from_subprocess(docbin_first_half, *args) as child:
+        share = 1 - len(first) / len(selected)
         try:
-            second = build(job.records((upto, None), share=1 - len(first) / len(selected)))
+            if sharded:
+                second = _write_shards(build, job.records((upto, None), share=share), folder, "1-")
+            else:
+                halves = build(job.records((upto, None), share=share))
         except ExportError:
             # Report the first problem in article order, as one process would: the child's
             # half comes first, so its problem (raised by next()) wins over this one.
             next(child)
             raise
-        first_bytes, first_problems = next(child)
+        first_half, first_problems = next(child)
     job.problems.found[:0] = first_problems
-    return docbin.save(docbin.joined(first_bytes, second), folder)
+    if sharded:
+        return {part: first_half[part] + second[part] for part in docbin.PARTS}
+    return docbin.save(docbin.joined(first_half, halves), folder)
 
 
 def _counting_suggestions(

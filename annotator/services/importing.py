@@ -3,19 +3,22 @@ store everything in one transaction."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlmodel import Session
-
 from annotator.domain.errors import InputError
-from annotator.domain.records import AnnotatedRecord, ArticleRecord
-from annotator.domain.scheme import LabelScheme
-from annotator.domain.spans import Span
-from annotator.domain.spans import Suggestion as SuggestionValue
-from annotator.domain.text import check_name, visible
+from annotator.domain.text import check_name
+from annotator.services.annotated_rows import (
+    ANNOTATION,
+    ARTICLE,
+    SUGGESTIONS,
+    RecordChecker,
+    annotated_rows,
+    unit_size,
+)
 from annotator.services.background import from_subprocess
 from annotator.services.reading import (
     ANNOTATED_FORMATS,
@@ -27,11 +30,18 @@ from annotator.services.reading import (
     row_batches,
 )
 from annotator.services.schemes import find_scheme
-from annotator.store.annotations import save_annotation
-from annotator.store.articles import ensure_articles, insert_articles
+from annotator.store.articles import insert_articles
 from annotator.store.engine import Store
 from annotator.store.rows import add_hashes
-from annotator.store.suggestions import replace_suggestions
+from annotator.store.staging import (
+    StagedRecord,
+    Staging,
+    discard_staged,
+    import_lock,
+    publish_import,
+    stage_records,
+    staged_leftovers,
+)
 
 # Inputs larger than this are parsed in a child process while this one inserts; below
 # it, starting a process would cost more than it saves.
@@ -110,7 +120,10 @@ def import_articles(
     return report
 
 
-ANNOTATED_BATCH = 500
+# Annotated inputs above this are read and checked in a child process (see annotated_rows).
+ANNOTATED_SUBPROCESS_BYTES = 8_000_000
+ANNOTATED_BATCH = 500  # records in the first staged chunk
+STAGE_SECONDS = 0.25  # write-lock time each later chunk aims at
 
 
 def resolve_format(fmt: str, paths: list[Path]) -> str:
@@ -182,128 +195,110 @@ def _units(paths: list[Path], fmt: str, ignored: list[str]) -> list[Path]:
 
 
 class _AnnotatedWriter:
-    """Stores checked records a batch at a time inside the import's one transaction."""
+    """Stages checked rows a chunk at a time, each chunk in a short write transaction of its
+    own (hidden until the flip; see store.staging), then flips them all visible at once."""
 
-    def __init__(
-        self,
-        session: Session,
-        report: ImportReport,
-        *,
-        annotator: str | None,
-        as_suggestions: str | None,
-        labels: LabelScheme | None,
-    ):
-        self.session = session
+    def __init__(self, store: Store, report: ImportReport):
+        self.store = store
         self.report = report
-        self.annotator = annotator
-        self.as_suggestions = as_suggestions
-        self.scheme = labels
-        self.batch: list[tuple[AnnotatedRecord | ArticleRecord, str]] = []
+        self.staging = Staging(store.engine.dialect.name)
+        self.batch: list[tuple] = []
+        self.chunk = ANNOTATED_BATCH
         self.articles: set[int] = set()
-        self.owners: set[tuple[int, str]] = set()
-        self.suggested: dict[tuple[int, str], set[Span]] = {}
+        self.suggested: dict[tuple[int, str], set[tuple[int, int, str]]] = {}
         self.annotators: set[str] = set()
         self.statuses: Counter[str] = Counter()
         self.not_imported: Counter[str] = Counter()
+        self.committed = False  # a staged chunk of this import was committed
 
-    def check(self, item: AnnotatedRecord | ArticleRecord, fallback: str) -> str:
-        """Who the record is by (or which source suggested it); InputError when the name
-        cannot be used or a label is outside the fixed scheme."""
-        if isinstance(item, ArticleRecord):
-            return ""
-        where = item.article.where
-        if self.scheme is not None:
-            names = self.scheme.names
-            for span in item.spans:
-                if span.label not in names:
-                    raise InputError(
-                        f"label {visible(span.label)!r} is not in scheme {self.scheme.name} "
-                        f"({', '.join(names)})",
-                        path=where,
-                    )
-        if item.suggested_by is not None:
-            name, what = item.suggested_by, "suggestion source"
-        elif self.as_suggestions is not None:
-            name, what = self.as_suggestions, "suggestion source"
-        elif self.annotator is not None:
-            name, what = self.annotator, "annotator name"
-        elif item.annotator is not None:
-            name, what = item.annotator, "annotator name"
-        else:
-            problem = check_name(fallback)
-            if problem:
-                raise InputError(
-                    f"the data does not say who annotated it, and the file name {fallback!r} "
-                    "cannot be an annotator name; pass --annotator NAME",
-                    path=where,
-                )
-            return fallback
-        problem = check_name(name, what)
-        if problem:
-            raise InputError(problem, path=where)
-        return name
-
-    def add(self, item: AnnotatedRecord | ArticleRecord, name: str) -> None:
-        """Queue a checked record; a full batch is stored at once."""
-        self.batch.append((item, name))
-        if len(self.batch) >= ANNOTATED_BATCH:
+    def add(self, rows: list[tuple]) -> None:
+        """Queue rows (see annotated_rows.prepared_rows); a full chunk is staged at once."""
+        self.batch.extend(rows)
+        if len(self.batch) >= self.chunk:
             self.flush()
 
     def flush(self) -> None:
-        """Store the queued records: new articles in one executemany, then annotations."""
+        """Stage the queued rows in one short write transaction; the next chunk's size aims
+        at STAGE_SECONDS of holding the write lock."""
         if not self.batch:
             return
-        articles = [
-            item if isinstance(item, ArticleRecord) else item.article for item, _ in self.batch
+        staged = [
+            StagedRecord(article, name, status, note, spans, payload)
+            if kind == ANNOTATION
+            else StagedRecord(article)
+            for kind, name, article, status, note, spans, payload, _ in self.batch
         ]
-        ids, added = ensure_articles(self.session.connection(), articles)
-        self.report.imported += added
-        for (item, name), article_id in zip(self.batch, ids, strict=True):
-            self.articles.add(article_id)
-            if isinstance(item, ArticleRecord):
+        started = time.perf_counter()
+        with self.store.write_connection() as conn:
+            chunk = stage_records(conn, self.staging, staged)
+        self.committed = True
+        took = time.perf_counter() - started
+        self.chunk = max(100, min(20_000, int(len(staged) * STAGE_SECONDS / max(took, 1e-3))))
+        report = self.report
+        report.imported += chunk.added
+        report.repeated += chunk.repeated
+        self.articles.update(chunk.article_ids)
+        for (kind, name, _, status, _, spans, _, ignored), article_id in zip(
+            self.batch, chunk.article_ids, strict=True
+        ):
+            if kind == ARTICLE:
                 continue
-            for what in item.ignored:
-                count, _, kind = what.partition(" ")
-                self.not_imported[kind] += int(count) if count.isdigit() else 1
-            if item.suggested_by is not None or self.as_suggestions is not None:
-                self.suggested.setdefault((article_id, name), set()).update(item.spans)
+            for what in ignored:
+                count, _, what_kind = what.partition(" ")
+                self.not_imported[what_kind] += int(count) if count.isdigit() else 1
+            if kind == SUGGESTIONS:
+                self.suggested.setdefault((article_id, name), set()).update(
+                    (start, end, label) for start, end, label, _ in spans
+                )
                 continue
-            if (article_id, name) in self.owners:
-                self.report.repeated += 1
-            self.owners.add((article_id, name))
-            save_annotation(
-                self.session,
-                article_id=article_id,
-                annotator=name,
-                spans=item.spans,
-                status=item.status,
-                note=item.note,
-            )
             self.annotators.add(name)
-            self.statuses[item.status.value] += 1
-            self.report.annotations += 1
-            self.report.spans += len(item.spans)
+            self.statuses[status] += 1
+            report.annotations += 1
+            report.spans += len(spans)
         self.batch = []
 
     def finish(self) -> None:
-        """Store what is still queued and every source's suggestions; fill in the report."""
+        """Stage what is still queued, then flip everything visible in one transaction
+        (with every source's suggestions); fill in the report."""
         self.flush()
-        sources: set[str] = set()
-        for (article_id, source), spans in sorted(self.suggested.items()):
-            self.report.suggestions += replace_suggestions(
-                self.session,
-                article_id=article_id,
-                source=source,
-                suggestions=[
-                    SuggestionValue(s.start, s.end, s.label, source) for s in sorted(spans)
-                ],
-            )
-            sources.add(source)
+        suggestions = {
+            key: [(*span, None) for span in sorted(spans)] for key, spans in self.suggested.items()
+        }
+        with self.store.write_connection() as conn:
+            self.report.suggestions = publish_import(conn, self.staging, suggestions)
         self.report.articles = len(self.articles)
         self.report.annotators = sorted(self.annotators)
-        self.report.sources = sorted(sources)
+        self.report.sources = sorted({source for _, source in self.suggested})
         self.report.statuses = dict(sorted(self.statuses.items()))
         self.report.not_imported = dict(sorted(self.not_imported.items()))
+
+    def abandon(self) -> bool:
+        """After a failure: remove what was staged. Returns True when the import had in
+        fact been stored (the flip committed before the interruption arrived).
+
+        The database decides: staged rows or the journal left mean the flip did not commit
+        (they are removed); none left after a committed chunk means the flip removed them.
+        """
+        if _leftovers(self.store):
+            discard_staged(self.store)
+            return False
+        return self.committed
+
+
+class ImportInterrupted(KeyboardInterrupt):
+    """Ctrl-C during an import, with what was stored: ``stored`` True when the import had
+    been committed in full before the interruption, False when nothing of it remains."""
+
+    def __init__(self, stored: bool, report: ImportReport):
+        super().__init__()
+        self.stored = stored
+        self.report = report
+
+    @property
+    def message(self) -> str:
+        if self.stored:
+            return "interrupted after the import was stored: everything in it was imported"
+        return "interrupted: nothing of this import was stored"
 
 
 def import_annotations(
@@ -336,40 +331,49 @@ def import_annotations(
             raise InputError(problem)
     if spans_key is not None and fmt != "spacy":
         raise InputError("--spans-key applies to the spacy format only")
-    fixed = find_scheme(scheme) if scheme else None
-    module = ANNOTATED_FORMATS[fmt]
+    checker = RecordChecker(
+        annotator=annotator,
+        as_suggestions=as_suggestions,
+        scheme=find_scheme(scheme) if scheme else None,
+    )
     report = ImportReport(format=fmt)
     paths = list(paths)
     units = _units(paths, fmt, report.ignored_files)
     report.files = len(units)
-    sizes = [_size(unit) for unit in units]
-    total, done = sum(sizes), 0
-    with store.write() as session:
-        writer = _AnnotatedWriter(
-            session, report, annotator=annotator, as_suggestions=as_suggestions, labels=fixed
+    size = sum(unit_size(unit) for unit in units)
+    with import_lock(store):
+        if _leftovers(store):
+            discard_staged(store)  # a killed import's hidden rows and articles
+        writer = _AnnotatedWriter(store, report)
+        args = (units, fmt, spans_key, checker, skip_invalid, store.engine.dialect.name)
+        messages = (
+            from_subprocess(annotated_rows, *args)
+            if size > ANNOTATED_SUBPROCESS_BYTES
+            else annotated_rows(*args)
         )
-        for unit, size in zip(units, sizes, strict=True):
-            fallback = unit.name if unit.is_dir() else unit.stem
-            items = module.read(unit, spans_key=spans_key) if fmt == "spacy" else module.read(unit)
-            for item in items:
-                try:
-                    if isinstance(item, InputError):
-                        raise item
-                    name = writer.check(item, fallback)
-                except InputError as exc:
-                    if not skip_invalid:
-                        raise
-                    report.invalid.append(str(exc))
-                    continue
-                writer.add(item, name)
-            done += size
-            if progress is not None:
-                progress(done, total)
-        writer.finish()
+        try:
+            for message in messages:
+                kind = message[0]
+                if kind == "rows":
+                    writer.add(message[1])
+                elif kind == "progress":
+                    if progress is not None:
+                        progress(message[1], message[2])
+                elif kind == "invalid":
+                    report.invalid.append(message[1])
+            writer.finish()
+        except KeyboardInterrupt:
+            raise ImportInterrupted(writer.abandon(), report) from None
+        except BaseException:
+            writer.abandon()
+            raise
+        finally:
+            close = getattr(messages, "close", None)
+            if close is not None:
+                close()
     return report
 
 
-def _size(path: Path) -> int:
-    if path.is_dir():
-        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-    return path.stat().st_size
+def _leftovers(store: Store) -> bool:
+    with store.engine.connect() as conn:
+        return staged_leftovers(conn)

@@ -19,8 +19,9 @@ from annotator.nlp.suggester import SuggestConfig, Suggester, make_suggester
 from annotator.services.background import ChildFailed, ChildWorker
 from annotator.services.schemes import find_scheme, model_label_map
 from annotator.store import suggestions as stored
+from annotator.store.bulk import upsert_setting
 from annotator.store.engine import Store
-from annotator.store.queue import get_setting, set_setting
+from annotator.store.queue import get_setting
 from annotator.store.rows import stored_timestamp
 
 SETTING = "suggest"  # the project's SuggestConfig, as JSON
@@ -88,8 +89,10 @@ def save_project_config(
     value = config.to_json()
     if tokenizer_id is not None:
         value["tokenizer_id"] = tokenizer_id
-    with store.write() as session:
-        set_setting(session, SETTING, value)
+    # One upsert statement: two `suggest` runs starting together never both insert the row
+    # (on PostgreSQL that was a UniqueViolation on the setting's key).
+    with store.write_connection() as conn:
+        upsert_setting(conn, SETTING, value)
 
 
 @dataclass
@@ -263,8 +266,11 @@ def _store_batch(
         suggestion_rows: list[tuple] = []
         run_rows: list[tuple] = []
         token_rows: list[tuple] = []
+        mine = 0  # articles this run did work for (not all done by another run meanwhile)
         for article_id, (rows, packed, lost) in zip(ids, results, strict=True):
             counts = {source: 0 for source in sources if (article_id, source) not in done}
+            if counts or not sources:
+                mine += 1
             for start, end, label, source in rows:
                 if source in counts:
                     suggestion_rows.append((article_id, source, start, end, label, None))
@@ -278,7 +284,7 @@ def _store_batch(
         stored.store_suggestions(
             conn, suggestions=suggestion_rows, runs=run_rows, tokens=token_rows
         )
-    report.articles += len(batch)
+    report.articles += mine
     report.labels.update(labels)
     report.by_source.update(by_source)
     report.dropped.update(dropped)

@@ -1,8 +1,11 @@
-"""Bulk inserts: one executemany of row tuples, through a statement Core builds per dialect."""
+"""Bulk writes: one executemany of row tuples through a statement Core builds per dialect,
+plain driver statements with ``?`` placeholders, and the setting upsert."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Connection, TableClause, insert
 from sqlalchemy.dialects import postgresql, sqlite
@@ -60,3 +63,23 @@ def bulk_insert(
         return len(conn.execute(stmt.returning(table.c[columns[0]]), params).all())
     result = conn.execute(stmt, params)
     return max(result.rowcount, 0)
+
+
+def driver_sql(conn: Connection, statement: str) -> str:
+    """``statement`` (written with ``?`` placeholders) in the driver's parameter style."""
+    if conn.dialect.paramstyle == "qmark":
+        return statement
+    return statement.replace("?", "%s")
+
+
+def upsert_setting(conn: Connection, key: str, value: Any) -> None:
+    """Store a project setting in one statement (insert, or update the row already there),
+    so that two processes writing the same key never collide on its primary key."""
+    conn.exec_driver_sql(
+        driver_sql(
+            conn,
+            "INSERT INTO setting (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        ),
+        (key, json.dumps(value)),
+    )

@@ -1,0 +1,408 @@
+"""Staged annotated imports: records go in through short write transactions as hidden rows,
+and one final transaction (the flip) makes all of them visible at once.
+
+Hidden means ``annotation.kind = 'importing'``: every reader of annotations selects a kind
+(``annotation`` or ``gold``), so staged annotations, and the spans and events that hang off
+them, are seen by nobody until the flip turns them into ``annotation`` rows. New articles
+and annotator names are inserted as they come (the hidden annotations refer to them); the
+import's journal, a setting row written in the same transactions, lists them, so that a
+failed, interrupted or killed import can be removed: at once when it fails in-process, by
+the next import after a kill -9. Imports of one database run one at a time (a file lock on
+SQLite, an advisory lock on PostgreSQL), so staged rows that no running import holds are
+always a dead import's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Connection, column, table
+
+from annotator.store.articles import article_ids_by_hash, insert_articles
+from annotator.store.bulk import bulk_insert, driver_sql, upsert_setting
+from annotator.store.engine import Store
+from annotator.store.rows import stored_timestamp
+
+STAGED_KIND = "importing"
+JOURNAL_KEY = "import.staged"
+# PostgreSQL advisory lock key of the import lock: any fixed 64-bit number of our own.
+_PG_IMPORT_LOCK = 7_316_220_114
+
+ANNOTATION_COLUMNS = (
+    "article_id",
+    "annotator_id",
+    "kind",
+    "status",
+    "note",
+    "seeded",
+    "version",
+    "created_at",
+    "updated_at",
+)
+SPAN_COLUMNS = ("annotation_id", "start", "end", "label", "origin")
+EVENT_COLUMNS = ("at", "annotator_id", "article_id", "annotation_id", "action", "payload")
+SUGGESTION_COLUMNS = ("article_id", "source", "start", "end", "label", "score")
+RUN_COLUMNS = ("article_id", "source", "count", "created_at")
+
+# Untyped views: every value arrives in its stored form (JSON text, timestamp string).
+_ANNOTATION = table("annotation", column("id"), *(column(c) for c in ANNOTATION_COLUMNS))
+_SPAN = table("span", *(column(c) for c in SPAN_COLUMNS))
+_EVENT = table("event", *(column(c) for c in EVENT_COLUMNS))
+_ANNOTATOR = table("annotator", column("name"), column("synced_upto"), column("created_at"))
+_SUGGESTION = table("suggestion", *(column(c) for c in SUGGESTION_COLUMNS))
+_RUN = table("suggestionrun", *(column(c) for c in RUN_COLUMNS))
+
+
+@dataclass(slots=True)
+class StagedRecord:
+    """One record ready to stage: its article row (content hash first, ARTICLE_COLUMNS
+    order) and, unless it only brings an article, who annotated it, the status, note,
+    spans as (start, end, label, origin) tuples and the event payload as JSON text."""
+
+    article: tuple
+    annotator: str | None = None
+    status: str = "done"
+    note: str = ""
+    spans: list[tuple] = field(default_factory=list)
+    payload: str = "{}"
+
+
+@dataclass
+class Staging:
+    """What one import has staged so far: the ids it knows, and its journal."""
+
+    dialect: str
+    annotators: dict[str, int] = field(default_factory=dict)
+    pairs: dict[tuple[int, int], int] = field(default_factory=dict)  # -> hidden annotation id
+    pair_status: dict[int, str] = field(default_factory=dict)  # hidden id -> status
+    new_articles: list[list[int]] = field(default_factory=list)  # id ranges [lo, hi]
+    new_annotators: list[int] = field(default_factory=list)
+    last_hidden: int = 0  # highest hidden annotation id seen
+
+    def journal(self) -> dict:
+        return {"articles": self.new_articles, "annotators": self.new_annotators}
+
+    def add_articles(self, ids: Sequence[int]) -> None:
+        for i in sorted(ids):
+            if self.new_articles and self.new_articles[-1][1] + 1 == i:
+                self.new_articles[-1][1] = i
+            else:
+                self.new_articles.append([i, i])
+
+
+@dataclass(slots=True)
+class StagedChunk:
+    """What one stage_records() call stored: article ids per record, how many articles
+    were new, and how many records repeated an (article, annotator) of this import."""
+
+    article_ids: list[int]
+    added: int
+    repeated: int
+
+
+@contextmanager
+def import_lock(store: Store) -> Iterator[None]:
+    """Hold the database's import lock for the block: imports run one at a time (a second
+    one waits). On SQLite a lock file next to the database (``.<name>.import-lock``),
+    released by the system when the process dies; on PostgreSQL a session advisory lock,
+    released by the server when the connection drops."""
+    if store.is_sqlite:
+        path = _sqlite_path(store)
+        if path is None:  # an in-memory database: no other process can see it
+            yield
+            return
+        import fcntl
+
+        lock = path.with_name(f".{path.name}.import-lock")
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
+        return
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql(f"SELECT pg_advisory_lock({_PG_IMPORT_LOCK})")
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_PG_IMPORT_LOCK})")
+            conn.commit()
+
+
+def _sqlite_path(store: Store) -> Path | None:
+    database = store.engine.url.database
+    if not database or database == ":memory:":
+        return None
+    return Path(database)
+
+
+def stage_records(
+    conn: Connection, staging: Staging, records: Sequence[StagedRecord]
+) -> StagedChunk:
+    """Store a chunk of records hidden, in the caller's (short) write transaction: the new
+    articles and annotator names, one hidden annotation per (article, annotator) with its
+    spans and import event, and the journal. A record repeating an (article, annotator)
+    of this import replaces the earlier one's status, note and spans."""
+    dialect = staging.dialect
+    stamp = stored_timestamp(dialect)
+    hashes = [record.article[0] for record in records]
+    known = article_ids_by_hash(conn, hashes)
+    fresh: dict[str, tuple] = {}
+    for record in records:
+        if record.article[0] not in known:
+            fresh.setdefault(record.article[0], record.article)
+    added = 0
+    if fresh:
+        added = insert_articles(conn, list(fresh.values()))
+        created = article_ids_by_hash(conn, list(fresh))
+        staging.add_articles(created.values())
+        known.update(created)
+    ids = [known[h] for h in hashes]
+
+    _ensure_annotators(conn, staging, {r.annotator for r in records if r.annotator}, stamp)
+
+    # One row per (article, annotator): later records of the chunk overwrite earlier ones.
+    rows: dict[tuple[int, int], StagedRecord] = {}
+    repeated = 0
+    for record, article_id in zip(records, ids, strict=True):
+        if record.annotator is None:
+            continue
+        pair = (article_id, staging.annotators[record.annotator])
+        if pair in rows or pair in staging.pairs:
+            repeated += 1
+        rows[pair] = record
+    again = [(pair, record) for pair, record in rows.items() if pair in staging.pairs]
+    new = [(pair, record) for pair, record in rows.items() if pair not in staging.pairs]
+    if again:
+        hidden = [staging.pairs[pair] for pair, _ in again]
+        conn.exec_driver_sql(
+            _sql(conn, "DELETE FROM span WHERE annotation_id = ?"), [(h,) for h in hidden]
+        )
+        conn.exec_driver_sql(
+            _sql(conn, "UPDATE annotation SET status = ?, note = ?, updated_at = ? WHERE id = ?"),
+            [(r.status, r.note, stamp, h) for (_, r), h in zip(again, hidden, strict=True)],
+        )
+        for (_, record), h in zip(again, hidden, strict=True):
+            staging.pair_status[h] = record.status
+    if new:
+        bulk_insert(
+            conn,
+            _ANNOTATION,
+            ANNOTATION_COLUMNS,
+            [(a, p, STAGED_KIND, r.status, r.note, False, 1, stamp, stamp) for (a, p), r in new],
+        )
+        for hidden_id, article_id, annotator_id in conn.exec_driver_sql(
+            _sql(
+                conn,
+                "SELECT id, article_id, annotator_id FROM annotation WHERE kind = ? AND id > ?",
+            ),
+            (STAGED_KIND, staging.last_hidden),
+        ):
+            staging.pairs[(article_id, annotator_id)] = hidden_id
+            staging.last_hidden = max(staging.last_hidden, hidden_id)
+        for pair, record in new:
+            staging.pair_status[staging.pairs[pair]] = record.status
+    span_rows: list[tuple] = []
+    event_rows: list[tuple] = []
+    for (article_id, annotator_id), record in rows.items():
+        hidden_id = staging.pairs[(article_id, annotator_id)]
+        span_rows.extend((hidden_id, *span) for span in record.spans)
+        event_rows.append((stamp, annotator_id, article_id, hidden_id, "import", record.payload))
+    bulk_insert(conn, _SPAN, SPAN_COLUMNS, span_rows)
+    bulk_insert(conn, _EVENT, EVENT_COLUMNS, event_rows)
+    # Written every chunk, so that the journal exists from the first staged row to the flip.
+    upsert_setting(conn, JOURNAL_KEY, staging.journal())
+    return StagedChunk(ids, added, repeated)
+
+
+def _ensure_annotators(conn: Connection, staging: Staging, names: set[str], stamp) -> None:
+    missing = sorted(names - staging.annotators.keys())
+    if not missing:
+        return
+    select_ids = _sql(
+        conn, f"SELECT name, id FROM annotator WHERE name IN ({', '.join('?' * len(missing))})"
+    )
+    found = dict(conn.exec_driver_sql(select_ids, tuple(missing)).all())
+    absent = [name for name in missing if name not in found]
+    if absent:
+        bulk_insert(
+            conn,
+            _ANNOTATOR,
+            ("name", "synced_upto", "created_at"),
+            [(name, 0, stamp) for name in absent],
+        )
+        found = dict(conn.exec_driver_sql(select_ids, tuple(missing)).all())
+        staging.new_annotators.extend(found[name] for name in absent)
+    staging.annotators.update(found)
+
+
+def publish_import(
+    conn: Connection,
+    staging: Staging,
+    suggestions: dict[tuple[int, str], list[tuple]] | None = None,
+) -> int:
+    """The flip, in the caller's write transaction: staged annotations become visible,
+    replacing what their annotators had on those articles (the stored annotation keeps
+    its id and gets a new version), queues are opened or closed by the imported status,
+    ``suggestions`` ((article id, source) -> [(start, end, label, score)]) replace those
+    sources' suggestions, and the journal goes. Returns how many suggestions were stored.
+    """
+    stamp = stored_timestamp(staging.dialect)
+    # Queues: a finished article leaves its annotator's queue, an unfinished one opens.
+    if staging.pairs:
+        conn.exec_driver_sql(
+            _sql(
+                conn,
+                "UPDATE queueitem SET open = (h.status = 'in_progress') FROM annotation AS h "
+                "WHERE h.kind = ? AND h.id > ? AND queueitem.annotator_id = h.annotator_id "
+                "AND queueitem.article_id = h.article_id",
+            ),
+            (STAGED_KIND, _first_hidden(staging)),
+        )
+    # Pairs the annotator already had: their spans and events move to the stored one.
+    replaced = conn.exec_driver_sql(
+        _sql(
+            conn,
+            "SELECT h.id, e.id, h.status, h.note FROM annotation AS h JOIN annotation AS e "
+            "ON e.article_id = h.article_id AND e.annotator_id = h.annotator_id "
+            "AND e.kind = 'annotation' WHERE h.kind = ? AND h.id > ?",
+        ),
+        (STAGED_KIND, _first_hidden(staging)),
+    ).all()
+    if replaced:
+        conn.exec_driver_sql(
+            _sql(conn, "DELETE FROM span WHERE annotation_id = ?"),
+            [(e,) for _, e, _, _ in replaced],
+        )
+        for statement in (
+            "UPDATE span SET annotation_id = ? WHERE annotation_id = ?",
+            "UPDATE event SET annotation_id = ? WHERE annotation_id = ?",
+        ):
+            conn.exec_driver_sql(_sql(conn, statement), [(e, h) for h, e, _, _ in replaced])
+        conn.exec_driver_sql(
+            _sql(
+                conn,
+                "UPDATE annotation SET status = ?, note = ?, version = version + 1, "
+                "updated_at = ? WHERE id = ?",
+            ),
+            [(status, note, stamp, e) for _, e, status, note in replaced],
+        )
+        conn.exec_driver_sql(
+            _sql(conn, "DELETE FROM annotation WHERE id = ?"), [(h,) for h, _, _, _ in replaced]
+        )
+    if staging.pairs:
+        conn.exec_driver_sql(
+            _sql(conn, "UPDATE annotation SET kind = 'annotation' WHERE kind = ? AND id > ?"),
+            (STAGED_KIND, _first_hidden(staging)),
+        )
+    stored = _replace_suggestions(conn, suggestions or {}, stamp)
+    conn.exec_driver_sql(_sql(conn, "DELETE FROM setting WHERE key = ?"), (JOURNAL_KEY,))
+    return stored
+
+
+def _first_hidden(staging: Staging) -> int:
+    """An id below every hidden annotation of this import (a range bound for the PK)."""
+    return min(staging.pairs.values(), default=1) - 1
+
+
+def _replace_suggestions(
+    conn: Connection, suggestions: dict[tuple[int, str], list[tuple]], stamp
+) -> int:
+    if not suggestions:
+        return 0
+    keys = sorted(suggestions)
+    for statement in (
+        "DELETE FROM suggestion WHERE article_id = ? AND source = ?",
+        "DELETE FROM suggestionrun WHERE article_id = ? AND source = ?",
+    ):
+        conn.exec_driver_sql(_sql(conn, statement), keys)
+    rows = [
+        (article_id, source, *values)
+        for (article_id, source) in keys
+        for values in suggestions[(article_id, source)]
+    ]
+    bulk_insert(conn, _SUGGESTION, SUGGESTION_COLUMNS, rows)
+    bulk_insert(
+        conn,
+        _RUN,
+        RUN_COLUMNS,
+        [(a, s, len(suggestions[(a, s)]), stamp) for a, s in keys],
+    )
+    return len(rows)
+
+
+def staged_leftovers(conn: Connection) -> bool:
+    """True when the database holds rows of an import that did not finish: its journal is
+    written in every staging transaction and removed by the flip (or by the clean-up,
+    last), so it exists exactly while staged rows may (a primary-key lookup)."""
+    return (
+        conn.exec_driver_sql(
+            _sql(conn, "SELECT 1 FROM setting WHERE key = ?"), (JOURNAL_KEY,)
+        ).first()
+        is not None
+    )
+
+
+def discard_staged(store: Store, *, batch: int = 2000) -> bool:
+    """Remove what an unfinished import staged (call it holding the import lock): hidden
+    annotations with their spans and events, then the articles and annotator names its
+    journal lists that nothing else uses now. Each step is a short transaction; returns
+    True when there was something to remove."""
+    with store.engine.connect() as conn:
+        journal = conn.exec_driver_sql(
+            _sql(conn, "SELECT value FROM setting WHERE key = ?"), (JOURNAL_KEY,)
+        ).scalar()
+        hidden = [
+            row[0]
+            for row in conn.exec_driver_sql(
+                _sql(conn, "SELECT id FROM annotation WHERE kind = ? ORDER BY id"), (STAGED_KIND,)
+            )
+        ]
+        conn.rollback()
+    if journal is None and not hidden:
+        return False
+    if isinstance(journal, str):
+        journal = json.loads(journal)
+    journal = journal or {}
+    for i in range(0, len(hidden), batch):
+        chunk = [(h,) for h in hidden[i : i + batch]]
+        with store.write_connection() as conn:
+            conn.exec_driver_sql(_sql(conn, "DELETE FROM event WHERE annotation_id = ?"), chunk)
+            conn.exec_driver_sql(_sql(conn, "DELETE FROM span WHERE annotation_id = ?"), chunk)
+            conn.exec_driver_sql(_sql(conn, "DELETE FROM annotation WHERE id = ?"), chunk)
+    for lo, hi in journal.get("articles", []):
+        for start in range(lo, hi + 1, batch):
+            with store.write_connection() as conn:
+                conn.exec_driver_sql(
+                    _sql(
+                        conn,
+                        "DELETE FROM article WHERE id >= ? AND id <= ? AND NOT EXISTS "
+                        "(SELECT 1 FROM annotation WHERE annotation.article_id = article.id)",
+                    ),
+                    (start, min(hi, start + batch - 1)),
+                )
+    with store.write_connection() as conn:
+        people = journal.get("annotators", [])
+        if people:
+            conn.exec_driver_sql(
+                _sql(
+                    conn,
+                    "DELETE FROM annotator WHERE id = ? "
+                    "AND NOT EXISTS (SELECT 1 FROM annotation WHERE annotator_id = annotator.id) "
+                    "AND NOT EXISTS (SELECT 1 FROM queueitem WHERE annotator_id = annotator.id) "
+                    "AND NOT EXISTS (SELECT 1 FROM event WHERE annotator_id = annotator.id)",
+                ),
+                [(p,) for p in people],
+            )
+        conn.exec_driver_sql(_sql(conn, "DELETE FROM setting WHERE key = ?"), (JOURNAL_KEY,))
+    return True
+
+
+_sql = driver_sql
