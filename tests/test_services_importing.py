@@ -45,7 +45,8 @@ def test_import_jsonl_fields(store, tmp_path):
     assert report.imported == 2
     first, second = _articles(store)
     assert (first.title, first.meta, first.external_id) == ("T1", {"url": "u"}, "7")
-    assert (second.title, second.meta, second.external_id) == ("", {}, None)
+    # A record without a title gets its first line (domain.scraped.detect_title).
+    assert (second.title, second.meta, second.external_id) == ("Two.", {}, None)
 
 
 def test_import_normalises_text_so_variants_are_duplicates(store, tmp_path):

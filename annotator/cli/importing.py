@@ -75,13 +75,22 @@ def import_command(
             help="Import the good records and list the bad ones, instead of importing nothing.",
         ),
     ] = False,
+    keep_boilerplate: Annotated[
+        bool,
+        typer.Option(
+            "--keep-boilerplate",
+            help="txt/jsonl: keep site furniture (lines repeated across the imported articles).",
+        ),
+    ] = False,
 ) -> None:
-    """Import articles, or annotated data. A .txt file is one article (title: its first
-    non-empty line); a .jsonl file has one object per line with "text" and optional
+    """Import articles, or annotated data. A .txt file is one article (title: its headline,
+    found past site furniture); a .jsonl file has one object per line with "text" and optional
     "title", "meta", "id". Annotated formats bring annotations too: who made each comes
     from the data (Prodigy _annotator_id/_session_id, Label Studio completed_by, brat
     annotator subfolders) or else the file name. Text is normalised (NFC, \\r\\n to \\n),
     records of the same text join the same article, and an article is never stored twice.
+    Lines whose every sentence recurs across the imported articles (logo lines,
+    disclaimers, share forms) are trimmed, kept in the article's meta "trimmed".
     The import is atomic: any bad record stops it and nothing is stored."""
     from annotator.services.importing import import_files
 
@@ -97,6 +106,7 @@ def import_command(
             spans_key=spans_key,
             skip_invalid=skip_invalid,
             progress=progress,
+            keep_boilerplate=keep_boilerplate,
         )
     for problem in report.invalid:
         typer.echo(f"skipped invalid: {problem}", err=True)
@@ -114,6 +124,12 @@ def import_command(
             else ""
         )
     )
+    if report.trimmed_lines:
+        typer.echo(
+            f"trimmed {_plural(report.trimmed_lines, 'line')} from "
+            f"{_plural(report.trimmed_articles, 'article')} (site furniture, repeated "
+            "headlines); --keep-boilerplate keeps them"
+        )
     if report.imported == 0 and report.duplicates:
         typer.echo("nothing new: every article was already in the database")
 

@@ -12,6 +12,7 @@ from types import ModuleType
 
 from annotator.domain.errors import InputError
 from annotator.domain.records import ArticleRecord
+from annotator.domain.scraped import GroupCleaner
 from annotator.formats import brat, conll, docbin, doccano, jsonl, labelstudio, plaintext, prodigy
 from annotator.store.rows import article_rows
 
@@ -78,16 +79,27 @@ def collect_files(
     return found
 
 
-def row_batches(files: list[tuple[Path, str]], skip_invalid: bool, dialect: str) -> Iterator[tuple]:
+def row_batches(
+    files: list[tuple[Path, str]],
+    skip_invalid: bool,
+    dialect: str,
+    keep_boilerplate: bool = False,
+) -> Iterator[tuple]:
     """Messages for the importer: ("rows", [row, ...]), ("progress", done, total),
-    ("empty",) and ("invalid", message). The first bad record raises its InputError
-    unless ``skip_invalid``."""
+    ("empty",), ("invalid", message) and at the end ("trimmed", lines, articles). The first
+    bad record raises its InputError unless ``skip_invalid``.
+
+    Articles go through domain.scraped.GroupCleaner: one group is the .txt files of the
+    import, or one JSONL file; each gets a title when it came without one, and the group's
+    furniture is trimmed unless ``keep_boilerplate``."""
     total = sum(path.stat().st_size for path, _ in files)
+    cleaner = GroupCleaner(keep=keep_boilerplate)
     batch: list[ArticleRecord] = []
     done = 0
     for path, fmt in files:
         size = path.stat().st_size
         estimate = 0
+        group = "txt" if fmt == "txt" else str(path)
         for item in ARTICLE_READERS[fmt].read(path):
             if type(item) is not ArticleRecord:
                 if not skip_invalid:
@@ -97,7 +109,7 @@ def row_batches(files: list[tuple[Path, str]], skip_invalid: bool, dialect: str)
             if not item.text.strip():
                 yield ("empty",)
                 continue
-            batch.append(item)
+            batch.extend(cleaner.feed(item, group))
             # Text length approximates the bytes behind a record; corrected per file.
             estimate += len(item.text)
             if len(batch) >= BATCH_SIZE:
@@ -106,5 +118,7 @@ def row_batches(files: list[tuple[Path, str]], skip_invalid: bool, dialect: str)
                 batch = []
         done += size
         yield ("progress", done, total)
+    batch.extend(cleaner.flush())
     if batch:
         yield ("rows", article_rows(batch, dialect))
+    yield ("trimmed", cleaner.trimmed_lines, cleaner.trimmed_articles)
