@@ -20,7 +20,7 @@ def demo_command(
         bool, typer.Option("--fresh", help="Delete an existing demo database first.")
     ] = False,
     annotator: Annotated[
-        str, typer.Option("--annotator", "-a", help="Who annotates in the demo.")
+        str, typer.Option("--annotator", "-a", metavar="NAME", help="Who annotates in the demo.")
     ] = "demo",
     tui: Annotated[
         bool, typer.Option("--tui/--no-tui", help="Open the annotation screen afterwards.")

@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 
-from annotator.cli.common import DbOption, app, join_names, open_db, reports_errors
+from annotator.cli.common import (
+    DbOption,
+    app,
+    join_names,
+    open_db,
+    removed_if_failed,
+    reports_errors,
+)
 from annotator.cli.progress import byte_progress
 
 
@@ -56,7 +63,7 @@ def import_command(
         str | None,
         typer.Option(
             "--scheme",
-            metavar="NAME",
+            metavar="NAME_OR_FILE",
             help="Refuse labels that are not in this label scheme (name or TOML file).",
         ),
     ] = None,
@@ -94,20 +101,24 @@ def import_command(
     The import is atomic: any bad record stops it and nothing is stored."""
     from annotator.services.importing import import_files
 
-    store = open_db(db)
-    with byte_progress("importing") as progress:
-        report = import_files(
-            store,
-            paths,
-            fmt=fmt,
-            annotator=annotator,
-            as_suggestions=as_suggestions,
-            scheme=scheme,
-            spans_key=spans_key,
-            skip_invalid=skip_invalid,
-            progress=progress,
-            keep_boilerplate=keep_boilerplate,
-        )
+    with removed_if_failed(db):
+        store = open_db(db, create=True)
+        try:
+            with byte_progress("importing") as progress:
+                report = import_files(
+                    store,
+                    paths,
+                    fmt=fmt,
+                    annotator=annotator,
+                    as_suggestions=as_suggestions,
+                    scheme=scheme,
+                    spans_key=spans_key,
+                    skip_invalid=skip_invalid,
+                    progress=progress,
+                    keep_boilerplate=keep_boilerplate,
+                )
+        finally:
+            store.dispose()
     for problem in report.invalid:
         typer.echo(f"skipped invalid: {problem}", err=True)
     if report.format:

@@ -19,7 +19,9 @@ def suggest_command(
     db: DbOption = "",
     scheme: Annotated[
         str,
-        typer.Option("--scheme", metavar="NAME", help="Label scheme: a name or a TOML file."),
+        typer.Option(
+            "--scheme", metavar="NAME_OR_FILE", help="Label scheme: a name or a TOML file."
+        ),
     ] = "conflict",
     patterns: Annotated[
         Path | None,

@@ -26,7 +26,7 @@ from annotator.domain.split import train_dev_split
 from annotator.domain.text import visible
 from annotator.formats import brat, conll, docbin, doccano, labelstudio, prodigy
 from annotator.formats.common import SpanProblems
-from annotator.formats.fileio import atomic_output, default_mode
+from annotator.formats.fileio import atomic_output, check_destination, default_mode
 from annotator.nlp.tokens import blank, token_offsets
 from annotator.services.background import from_subprocess
 from annotator.services.reading import (
@@ -252,6 +252,7 @@ def _folder_in_place(out: Path, manifest: dict[str, Any]) -> Iterator[Path]:
     """A temporary folder next to ``out``, renamed to ``out`` when the block succeeds and
     removed when it fails. An earlier export of ours at ``out`` is replaced; any other
     non-empty folder (or a file) there is refused, so that nothing of the user's is lost."""
+    check_destination(out)
     if out.exists():
         if not out.is_dir():
             raise ExportError(f"{out} is a file; this format writes a folder, give --out a folder")
@@ -287,6 +288,7 @@ def _folder_in_place(out: Path, manifest: dict[str, Any]) -> Iterator[Path]:
 def _file_in_place(out: Path) -> Iterator[None]:
     """Checks for a single-file export; folders it had to create are removed on failure
     (the file itself is written by atomic_output)."""
+    check_destination(out)
     if out.is_dir():
         raise ExportError(f"{out} is a folder; this format writes one file, give --out a file")
     with _new_parents(out):

@@ -88,7 +88,10 @@ def import_articles(
     Articles whose normalised text is already stored are counted as duplicates, not added.
     """
     if fmt != "auto" and fmt not in ARTICLE_READERS:
-        raise InputError(f"unknown format {fmt!r} (known: auto, {', '.join(ARTICLE_READERS)})")
+        raise InputError(
+            f"unknown format {visible(fmt)!r} (known: auto, {', '.join(ARTICLE_READERS)}, "
+            f"{', '.join(ANNOTATED_FORMATS)})"
+        )
     report = ImportReport()
     files = collect_files(list(paths), fmt, ARTICLE_READERS, report.ignored_files)
     report.files = len(files)

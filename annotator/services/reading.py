@@ -48,6 +48,40 @@ def format_for(path: Path, readers: dict[str, ModuleType]) -> str | None:
     return None
 
 
+# File types people bring that no reader takes, named in the error.
+UNSUPPORTED = {
+    ".docx": "Word",
+    ".doc": "Word",
+    ".odt": "OpenDocument",
+    ".pdf": "PDF",
+    ".rtf": "RTF",
+    ".html": "HTML",
+    ".htm": "HTML",
+    ".xml": "XML",
+    ".csv": "CSV",
+    ".xlsx": "Excel",
+    ".md": "Markdown",
+    ".epub": "EPUB",
+}
+
+
+def unsupported(path: Path, readers: dict[str, ModuleType]) -> str:
+    """Why ``path`` cannot be imported by its name: an unsupported type named, else the
+    formats to choose from."""
+    known = ", ".join(f"{name} ({' '.join(module.SUFFIXES)})" for name, module in readers.items())
+    kind = UNSUPPORTED.get(path.suffix.lower())
+    if kind:
+        return (
+            f"{path.suffix} files ({kind}) are not supported: save the text as .txt, or "
+            f"use one of {known}; annotated data: --format "
+            f"{', '.join(ANNOTATED_FORMATS)}"
+        )
+    return (
+        f"cannot tell the format from the name {path.name!r}: plain articles are {known}; "
+        f"annotated data needs --format ({', '.join(ANNOTATED_FORMATS)})"
+    )
+
+
 def collect_files(
     paths: Iterable[Path], fmt: str, readers: dict[str, ModuleType], ignored: list[str]
 ) -> list[tuple[Path, str]]:
@@ -71,10 +105,7 @@ def collect_files(
             continue
         file_fmt = fmt if fmt != "auto" else format_for(path, readers)
         if file_fmt is None:
-            raise InputError(
-                f"cannot tell the format from the name; pass --format ({', '.join(readers)})",
-                path=path,
-            )
+            raise InputError(unsupported(path, readers), path=path)
         found.append((path, file_fmt))
     return found
 
