@@ -215,9 +215,14 @@ def write_config(path: Path, *, lang: str, spans_key: str | None) -> None:
         handle.write(config.to_str())
 
 
-def train_command(folder: Path, python: str = "python") -> str:
-    """The exact ``spacy train`` command for an export in ``folder``."""
+def train_command(folder: Path, python: str | None = None) -> str:
+    """The exact ``spacy train`` command for an export in ``folder``, run by ``python``
+    (default: the interpreter running annotator, whose environment has spaCy, so the
+    command works as printed where only the venv's ``annotator`` is on the path)."""
     import shlex
+    import sys
+
+    python = shlex.quote(python or sys.executable or "python")
 
     def q(path: Path) -> str:
         return shlex.quote(str(path))
