@@ -21,7 +21,7 @@ class _Parser(argparse.ArgumentParser):
     """An argparse parser that never prints or exits: whatever it cannot take (a missing
     --annotator, say) goes back to typer, which reports it once."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def error(self, message: str):
         raise argparse.ArgumentError(None, message)
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from annotator.domain.errors import InputError
+from annotator.domain.errors import ExportError, InputError
 from annotator.domain.records import AnnotatedRecord
 from annotator.domain.spans import Status, without_overlaps
 from annotator.formats.common import (
@@ -196,10 +196,17 @@ def write(
 ) -> dict[str, int]:
     """Write ``train.spacy``, ``dev.spacy`` and ``config.cfg`` into ``folder``, tokenizing
     with ``nlp``; return how many docs each part holds."""
-    write_config(folder / CONFIG, lang=nlp.lang, spans_key=spans_key)
+    write_config(folder / CONFIG, lang=pipeline_lang(nlp), spans_key=spans_key)
     return save(
         build(records, nlp=nlp, spans_key=spans_key, is_train=is_train, problems=problems), folder
     )
+
+
+def pipeline_lang(nlp: Any) -> str:
+    """The language code of ``nlp`` (spaCy types it optional); ExportError without one."""
+    if not nlp.lang:
+        raise ExportError("the tokenizer pipeline has no language code for config.cfg")
+    return str(nlp.lang)
 
 
 def write_config(path: Path, *, lang: str, spans_key: str | None) -> None:

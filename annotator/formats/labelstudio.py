@@ -119,7 +119,9 @@ def _regions(results: Any, where: str) -> tuple[list[RawSpan], Counter[str]]:
             ignored[f"{item.get('type') or 'untyped'} results"] += 1
             continue
         value = item.get("value")
-        labels = value.get("labels") if isinstance(value, dict) else None
+        if not isinstance(value, dict):
+            value = {}
+        labels = value.get("labels")
         if not isinstance(labels, list) or not labels:
             raise InputError(f"result {index} has no value.labels list", path=where)
         text = value.get("text")
@@ -156,7 +158,7 @@ def records_of_task(task: Any, path: Path, line: int) -> Iterator[AnnotatedRecor
     if isinstance(inner, dict):
         fields.update(inner)
     title, source, external_id, meta = split_meta(fields, path, line)
-    common = {
+    common: dict[str, Any] = {
         "path": path,
         "title": title,
         "source": source,

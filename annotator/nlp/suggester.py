@@ -231,14 +231,15 @@ def make_suggester(
     the pipeline does not set, raise InputError naming the file and line."""
     label_map = dict(label_map or {})
     if model is not None:
-        model_source: str | None = pipeline_source(model)
+        source = pipeline_source(model)
+        model_source: str | None = source
         if not any("doc.ents" in model.get_pipe_meta(name).assigns for name in model.pipe_names):
             raise InputError(
                 f"pipeline {model_source} predicts no entities (components: "
                 f"{', '.join(model.pipe_names) or 'none'}); it needs an ner or entity_ruler"
             )
         nlp = model
-        tokenizer_id = model_source
+        tokenizer_id = source
         model_labels = _entity_labels(model)
     else:
         nlp = blank_pipeline(lang)

@@ -440,7 +440,9 @@ def _write_docbins(job: _Job, folder: Path, settings: dict[str, Any]) -> dict[st
     train = train_dev_split((row[1] for row in selected), settings["split"], settings["seed"])
     train_ids = {row[0] for row in selected if row[1] in train}
     nlp = blank(settings["lang"])
-    docbin.write_config(folder / docbin.CONFIG, lang=nlp.lang, spans_key=settings["spans_key"])
+    docbin.write_config(
+        folder / docbin.CONFIG, lang=docbin.pipeline_lang(nlp), spans_key=settings["spans_key"]
+    )
 
     def build(records: Iterator[AnnotatedRecord]) -> dict[str, Any]:
         return docbin.build(
