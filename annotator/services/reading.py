@@ -117,7 +117,8 @@ def row_batches(
     keep_boilerplate: bool = False,
 ) -> Iterator[tuple]:
     """Messages for the importer: ("rows", [row, ...]), ("progress", done, total),
-    ("empty",), ("invalid", message) and at the end ("trimmed", lines, articles). The first
+    ("empty",), ("invalid", message) and, when furniture was trimmed, at the end
+    ("trimmed", lines, articles). The first
     bad record raises its InputError unless ``skip_invalid``.
 
     Articles go through domain.scraped.GroupCleaner: one group is the .txt files of the
@@ -152,4 +153,5 @@ def row_batches(
     batch.extend(cleaner.flush())
     if batch:
         yield ("rows", article_rows(batch, dialect))
-    yield ("trimmed", cleaner.trimmed_lines, cleaner.trimmed_articles)
+    if cleaner.trimmed_lines:
+        yield ("trimmed", cleaner.trimmed_lines, cleaner.trimmed_articles)
