@@ -47,7 +47,8 @@ def test_cli_import_brat_project_then_export_spacy(tmp_path):
     ]
     assert lines[4:] == [
         "train with:",
-        "  python -m spacy train out/config.cfg --paths.train out/train.spacy "
+        # The interpreter that ran annotator, so the command runs as printed.
+        f"  {sys.executable} -m spacy train out/config.cfg --paths.train out/train.spacy "
         "--paths.dev out/dev.spacy --output out/model",
     ]
 

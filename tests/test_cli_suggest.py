@@ -216,6 +216,9 @@ def test_cli_suggest_contradicting_options(tmp_path):
 
 
 def test_cli_suggest_empty_database(tmp_path):
+    from annotator.store.engine import open_store
+
+    open_store(tmp_path / "empty.db").dispose()  # a database without articles
     result = _run("suggest", "--db", str(tmp_path / "empty.db"))
     assert result.returncode == 0
     assert "no articles in the database: import some first (annotator import)" in result.stdout

@@ -305,3 +305,25 @@ def test_suggester_keeps_the_tagger_for_patterns_that_need_it(tmp_path):
         suggester.pattern_source,
         suggester.model_source,
     }
+
+
+def test_suggester_trims_model_entities_to_their_tokens():
+    """A pipeline's entity ending in a whitespace token ("Idleb Countryside\n\n") comes out
+    without it; one of whitespace alone is left out."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("entity_ruler").add_patterns(
+        [
+            {
+                "label": "GPE",
+                "pattern": [{"LOWER": "idleb"}, {"LOWER": "countryside"}, {"IS_SPACE": True}],
+            },
+            {"label": "GPE", "pattern": [{"IS_SPACE": True}, {"LOWER": "hama"}]},
+            {"label": "GPE", "pattern": [{"TEXT": "\n\n\n"}]},
+        ]
+    )
+    suggester = make_suggester(labels=["LOCATION"], model=nlp, label_map={"GPE": "LOCATION"})
+    text = "Shelling in Idleb Countryside\n\nThen \n\n\n Hama too."
+    [result] = suggester.run([text])
+    found = sorted((s.start, s.end) for s in result.suggestions)
+    assert [text[a:b] for a, b in found] == ["Idleb Countryside", "Hama"]
+    assert all(text[a:b] == text[a:b].strip() for a, b in found)

@@ -45,7 +45,8 @@ def test_import_jsonl_fields(store, tmp_path):
     assert report.imported == 2
     first, second = _articles(store)
     assert (first.title, first.meta, first.external_id) == ("T1", {"url": "u"}, "7")
-    assert (second.title, second.meta, second.external_id) == ("", {}, None)
+    # A record without a title gets its first line (domain.scraped.detect_title).
+    assert (second.title, second.meta, second.external_id) == ("Two.", {}, None)
 
 
 def test_import_normalises_text_so_variants_are_duplicates(store, tmp_path):
@@ -156,8 +157,12 @@ def test_import_missing_path_and_unknown_format(store, tmp_path):
         import_articles(store, [tmp_path / "nowhere.txt"])
     odd = tmp_path / "article.docx"
     odd.write_text("x")
-    with pytest.raises(InputError, match="article.docx: cannot tell the format"):
+    with pytest.raises(InputError, match=r"article.docx: \.docx files \(Word\) are not supported"):
         import_articles(store, [odd])
+    other = tmp_path / "article.weird"
+    other.write_text("x")
+    with pytest.raises(InputError, match="cannot tell the format from the name 'article.weird'"):
+        import_articles(store, [other])
     assert import_articles(store, [odd], fmt="txt").imported == 1
 
 

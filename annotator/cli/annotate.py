@@ -13,13 +13,17 @@ from annotator.cli.common import DEFAULT_DB, DbOption, app, reports_errors
 @reports_errors
 def annotate_command(
     annotator: Annotated[
-        str, typer.Option("--annotator", "-a", help="Who is annotating (created on first use).")
+        str,
+        typer.Option(
+            "--annotator", "-a", metavar="NAME", help="Who is annotating (created on first use)."
+        ),
     ],
     db: DbOption = "",
     scheme: Annotated[
         str | None,
         typer.Option(
             "--scheme",
+            metavar="NAME_OR_FILE",
             help="Label scheme name or TOML file (default: the project's, else conflict).",
         ),
     ] = None,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
 import typer
@@ -22,6 +24,7 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 DEFAULT_DB = DEFAULT_DATABASE
@@ -55,6 +58,11 @@ def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
         except KeyboardInterrupt:
             typer.echo("interrupted: nothing of the unfinished step was stored", err=True)
             raise typer.Exit(130) from None
+        except OSError as exc:
+            # A file that cannot be read or written, past the checks made beforehand.
+            where = f"{exc.filename}: " if exc.filename else ""
+            typer.echo(f"error: {visible(where + (exc.strerror or str(exc)))}", err=True)
+            raise typer.Exit(1) from None
 
     return wrapper
 
@@ -65,11 +73,36 @@ def join_names(names: list[str]) -> str:
     return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
 
 
-def open_db(db: str):
-    """Open the store named by --db (imported here so that `--help` stays fast)."""
+def open_db(db: str, *, create: bool = False):
+    """Open the store named by --db (imported here so that `--help` stays fast). A SQLite
+    file that does not exist is created only with ``create`` (commands that write
+    articles); otherwise it is a one-line error and nothing is created."""
+    from annotator.cli.launch import require_database
     from annotator.store.engine import open_store
 
-    return open_store(db or os.environ.get("ANNOTATOR_DB") or DEFAULT_DB)
+    target = db or os.environ.get("ANNOTATOR_DB") or DEFAULT_DB
+    if not create:
+        require_database(target)
+    return open_store(target)
+
+
+@contextmanager
+def removed_if_failed(db: str) -> Iterator[None]:
+    """Remove the SQLite database named by --db again when the block fails and the file
+    did not exist before it (a failed import leaves no empty database behind)."""
+    from annotator.cli.launch import missing_database
+
+    target = db or os.environ.get("ANNOTATOR_DB") or DEFAULT_DB
+    new = missing_database(target) is not None
+    try:
+        yield
+    except BaseException:
+        if new:
+            from annotator.services.demo import remove_database
+
+            path = target[len("sqlite:///") :] if target.startswith("sqlite:///") else target
+            remove_database(Path(path).expanduser())
+        raise
 
 
 def _version(value: bool) -> None:

@@ -13,14 +13,14 @@ from annotator.cli.common import app, reports_errors
 @app.command("demo")
 @reports_errors
 def demo_command(
-    db: Annotated[Path, typer.Option("--db", help="Where to create the demo database.")] = Path(
-        "demo.db"
-    ),
+    db: Annotated[
+        Path, typer.Option("--db", metavar="PATH", help="Where to create the demo database.")
+    ] = Path("demo.db"),
     fresh: Annotated[
         bool, typer.Option("--fresh", help="Delete an existing demo database first.")
     ] = False,
     annotator: Annotated[
-        str, typer.Option("--annotator", "-a", help="Who annotates in the demo.")
+        str, typer.Option("--annotator", "-a", metavar="NAME", help="Who annotates in the demo.")
     ] = "demo",
     tui: Annotated[
         bool, typer.Option("--tui/--no-tui", help="Open the annotation screen afterwards.")
@@ -30,33 +30,18 @@ def demo_command(
     the demo, not real reporting), suggest entities in them with the conflict scheme's
     patterns, and open the annotation screen. Running it again reuses the database, so work
     done in it is kept."""
-    from annotator.services.demo import load_demo_corpus
-    from annotator.services.suggesting import (
-        build_suggester,
-        project_config,
-        save_project_config,
-        suggest_articles,
-    )
-    from annotator.store.engine import open_store
+    from annotator.services.demo import build_demo
 
-    if fresh:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
-    store = open_store(db)
-    report = load_demo_corpus(store)
+    report = build_demo(db, fresh=fresh)
     typer.echo(
-        f"demo database {db}: {report.imported} new articles ({report.duplicates} already there)"
+        f"demo database {db}: {report.imported.imported} new articles "
+        f"({report.imported.duplicates} already there)"
     )
-    config = project_config(store)
-    suggester = build_suggester(config)
-    save_project_config(store, config, suggester.tokenizer_id)
-    suggested = suggest_articles(store, suggester, helper=False)
-    if suggested.articles:
-        total = sum(suggested.labels.values())
+    if report.suggested_articles:
         typer.echo(
-            f"suggested {total} entities in {suggested.articles} articles ({', '.join(suggester.sources)})"
+            f"suggested {report.suggestions} entities in {report.suggested_articles} articles "
+            f"({', '.join(report.sources)})"
         )
-    store.dispose()
     if tui:
         from annotator.cli.launch import run_annotation
 

@@ -58,7 +58,7 @@ def export_command(
         ),
     ] = 0.8,
     seed: Annotated[
-        int, typer.Option("--seed", help="spacy: the seed of the train/dev split.")
+        int, typer.Option("--seed", metavar="N", help="spacy: the seed of the train/dev split.")
     ] = 0,
     spans_key: Annotated[
         str | None,

@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 
-from annotator.cli.common import DbOption, app, join_names, open_db, reports_errors
+from annotator.cli.common import (
+    DbOption,
+    app,
+    join_names,
+    open_db,
+    removed_if_failed,
+    reports_errors,
+)
 from annotator.cli.progress import byte_progress
 
 
@@ -56,7 +63,7 @@ def import_command(
         str | None,
         typer.Option(
             "--scheme",
-            metavar="NAME",
+            metavar="NAME_OR_FILE",
             help="Refuse labels that are not in this label scheme (name or TOML file).",
         ),
     ] = None,
@@ -75,30 +82,51 @@ def import_command(
             help="Import the good records and list the bad ones, instead of importing nothing.",
         ),
     ] = False,
+    keep_boilerplate: Annotated[
+        bool,
+        typer.Option(
+            "--keep-boilerplate",
+            help="txt/jsonl: keep site furniture (lines repeated across the imported articles).",
+        ),
+    ] = False,
 ) -> None:
-    """Import articles, or annotated data. A .txt file is one article (title: its first
-    non-empty line); a .jsonl file has one object per line with "text" and optional
+    """Import articles, or annotated data. A .txt file is one article (title: its headline,
+    found past site furniture); a .jsonl file has one object per line with "text" and optional
     "title", "meta", "id". Annotated formats bring annotations too: who made each comes
     from the data (Prodigy _annotator_id/_session_id, Label Studio completed_by, brat
     annotator subfolders) or else the file name. Text is normalised (NFC, \\r\\n to \\n),
     records of the same text join the same article, and an article is never stored twice.
+    Lines whose every sentence recurs across the imported articles (logo lines,
+    disclaimers, share forms) are trimmed, kept in the article's meta "trimmed".
     The import is atomic: any bad record stops it and nothing is stored."""
     from annotator.services.importing import ImportInterrupted, import_files
 
-    store = open_db(db)
     try:
-        with byte_progress("importing") as progress:
-            report = import_files(
-                store,
-                paths,
-                fmt=fmt,
-                annotator=annotator,
-                as_suggestions=as_suggestions,
-                scheme=scheme,
-                spans_key=spans_key,
-                skip_invalid=skip_invalid,
-                progress=progress,
-            )
+        with removed_if_failed(db):
+            store = open_db(db, create=True)
+            try:
+                with byte_progress("importing") as progress:
+                    try:
+                        report = import_files(
+                            store,
+                            paths,
+                            fmt=fmt,
+                            annotator=annotator,
+                            as_suggestions=as_suggestions,
+                            scheme=scheme,
+                            spans_key=spans_key,
+                            skip_invalid=skip_invalid,
+                            progress=progress,
+                            keep_boilerplate=keep_boilerplate,
+                        )
+                    except ImportInterrupted as interrupted:
+                        if interrupted.stored:
+                            # Stored in full: the database (new or not) is kept.
+                            typer.echo(interrupted.message, err=True)
+                            raise typer.Exit(130) from None
+                        raise
+            finally:
+                store.dispose()
     except ImportInterrupted as interrupted:
         # The service found out from the database what the interruption left.
         typer.echo(interrupted.message, err=True)
@@ -119,6 +147,12 @@ def import_command(
             else ""
         )
     )
+    if report.trimmed_lines:
+        typer.echo(
+            f"trimmed {_plural(report.trimmed_lines, 'line')} from "
+            f"{_plural(report.trimmed_articles, 'article')} (site furniture, repeated "
+            "headlines); --keep-boilerplate keeps them"
+        )
     if report.imported == 0 and report.duplicates:
         typer.echo("nothing new: every article was already in the database")
 

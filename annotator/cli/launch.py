@@ -6,6 +6,32 @@ from __future__ import annotations
 DEFAULT_DB = "annotator.db"
 
 
+def missing_database(target: str) -> str | None:
+    """The one-line error for a SQLite database ``target`` (a path or a sqlite:/// URL)
+    that does not exist, or None. Only `import` and `demo` create a database; every other
+    command says so instead of leaving an empty file behind."""
+    from pathlib import Path
+
+    if target.startswith("sqlite:///"):
+        path = target[len("sqlite:///") :].split("?")[0]
+    elif "://" in target or target in ("", ":memory:") or target.startswith("sqlite:"):
+        return None
+    else:
+        path = target
+    if not path or path == ":memory:" or Path(path).expanduser().exists():
+        return None
+    return f"no database at {path} (annotator import creates one)"
+
+
+def require_database(target: str) -> None:
+    """Raise InputError when ``target`` names a SQLite file that does not exist."""
+    problem = missing_database(target)
+    if problem:
+        from annotator.domain.errors import InputError
+
+        raise InputError(problem)
+
+
 def run_annotation(target: str, annotator: str, scheme: str | None, suggest: bool) -> int:
     """Run the annotation app on database ``target``; returns its exit code."""
     from annotator.domain.errors import InputError
@@ -16,6 +42,7 @@ def run_annotation(target: str, annotator: str, scheme: str | None, suggest: boo
     problem = check_name(annotator)
     if problem:
         raise InputError(problem)
+    require_database(target)
     labels = screen_scheme(target, scheme)
 
     def open_session():

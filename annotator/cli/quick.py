@@ -17,9 +17,17 @@ import sys
 from annotator.cli.launch import DEFAULT_DB
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argparse parser that never prints or exits: whatever it cannot take (a missing
+    --annotator, say) goes back to typer, which reports it once."""
+
+    def error(self, message: str):
+        raise argparse.ArgumentError(None, message)
+
+
 def parse(argv: list[str]) -> argparse.Namespace | None:
     """The options of `annotator annotate`, or None when typer should handle ``argv``."""
-    parser = argparse.ArgumentParser(add_help=False, exit_on_error=False, allow_abbrev=False)
+    parser = _Parser(add_help=False, exit_on_error=False, allow_abbrev=False)
     parser.add_argument("--annotator", "-a", required=True)
     parser.add_argument("--db", default="")
     parser.add_argument("--scheme", default=None)

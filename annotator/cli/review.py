@@ -15,7 +15,10 @@ def review_command(
     reviewer: Annotated[
         str,
         typer.Option(
-            "--reviewer", "-r", help="Who adjudicates (recorded with each gold annotation)."
+            "--reviewer",
+            "-r",
+            metavar="NAME",
+            help="Who adjudicates (recorded with each gold annotation).",
         ),
     ],
     db: DbOption = "",
@@ -23,6 +26,7 @@ def review_command(
         str | None,
         typer.Option(
             "--scheme",
+            metavar="NAME_OR_FILE",
             help=(
                 "Label scheme name or TOML file (default: the project's; else conflict, "
                 "or the annotations' own labels when conflict lacks some)."
@@ -34,6 +38,7 @@ def review_command(
         typer.Option(
             "--annotator",
             "-a",
+            metavar="NAME",
             help="Compare only these annotators (repeat the option).",
             show_default=False,
         ),
@@ -46,7 +51,7 @@ def review_command(
     adjudicated it and which annotators each gold span came from."""
     import os
 
-    from annotator.cli.launch import screen_scheme
+    from annotator.cli.launch import require_database, screen_scheme
     from annotator.domain.errors import InputError
     from annotator.domain.text import check_name
     from annotator.tui.app import AnnotatorApp
@@ -56,6 +61,7 @@ def review_command(
     if problem:
         raise InputError(problem)
     target = db or os.environ.get("ANNOTATOR_DB") or DEFAULT_DB
+    require_database(target)
     people = list(annotators or [])
 
     def open_session():

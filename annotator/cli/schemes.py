@@ -23,23 +23,31 @@ def schemes_command(
     scheme and show its labels, colours, hotkeys and pattern file."""
     from annotator.domain.errors import SchemeError
     from annotator.domain.scheme import load_scheme
-    from annotator.services.schemes import available_schemes, find_scheme
+    from annotator.services.schemes import find_scheme, found_schemes, shown_path
 
     console = Console()
     if scheme is None:
+        found = found_schemes()
+        if not found:
+            raise SchemeError(
+                "no label schemes found (looked in ./labels, $ANNOTATOR_LABELS and the built-in ones)"
+            )
         table = Table(title="Label schemes")
         table.add_column("name")
         table.add_column("labels", justify="right")
+        table.add_column("from")
         table.add_column("file")
         table.add_column("status")
-        for name, path in available_schemes().items():
+        for item in found:
+            origin = item.origin
+            if item.overrides:
+                origin += f" (over {', '.join(item.overrides)})"
             try:
-                loaded = load_scheme(path)
-                table.add_row(Text(name), str(len(loaded.labels)), Text(_shown(path)), "ok")
+                count = str(len(load_scheme(item.path).labels))
+                status = Text("ok")
             except SchemeError as exc:
-                table.add_row(
-                    Text(name), "-", Text(_shown(path)), Text(f"invalid: {exc}", style="red")
-                )
+                count, status = "-", Text(f"invalid: {exc}", style="red")
+            table.add_row(Text(item.name), count, Text(origin), Text(shown_path(item.path)), status)
         console.print(table)
         return
     loaded = find_scheme(scheme)
@@ -53,16 +61,6 @@ def schemes_command(
         )
     console.print(table)
     if loaded.patterns:
-        console.print(Text(f"patterns: {loaded.patterns}"))
+        console.print(Text(f"patterns: {shown_path(loaded.patterns)}"))
     for target, mapping in loaded.map_to.items():
         console.print(Text(f"maps {len(mapping)} labels to scheme {target}"))
-
-
-def _shown(path) -> str:
-    """A path relative to the working folder when it lies inside it (shorter tables)."""
-    from pathlib import Path
-
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)

@@ -19,7 +19,9 @@ def suggest_command(
     db: DbOption = "",
     scheme: Annotated[
         str,
-        typer.Option("--scheme", metavar="NAME", help="Label scheme: a name or a TOML file."),
+        typer.Option(
+            "--scheme", metavar="NAME_OR_FILE", help="Label scheme: a name or a TOML file."
+        ),
     ] = "conflict",
     patterns: Annotated[
         Path | None,
@@ -135,13 +137,11 @@ def _absolute_if_file(value: str) -> str:
 
 
 def _short(path: str | Path | None) -> str:
-    """A path relative to the current folder when it lies inside it."""
-    if path is None:
-        return ""
-    try:
-        return str(Path(path).relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    """A path relative to the current folder when it lies inside it (a built-in scheme's
+    file as annotator/labels/NAME)."""
+    from annotator.services.schemes import shown_path
+
+    return "" if path is None else shown_path(path)
 
 
 def _describe(suggester) -> list[str]:

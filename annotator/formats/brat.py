@@ -5,11 +5,15 @@ A project folder whose first-level subfolders hold the documents has one annotat
 subfolder (the layout bratiaa uses for agreement); the same document in two subfolders is
 the same article. A folder that holds ``.ann`` files itself is one annotator's. Relations,
 events, attributes and notes are not imported (the import reports how many there were);
-a discontinuous entity (``0 5;9 12``) is refused, as annotator cannot hold it.
+an entity that crosses a line break is written as brat writes it, in fragments
+(``T1<TAB>LOC 0 17;19 29<TAB>text of both``, the fragments' texts joined by a space), and
+read back as one span when only whitespace lies between its fragments; any other
+discontinuous entity is refused by line, as annotator cannot hold it.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -50,9 +54,42 @@ def annotator_folders(root: Path) -> list[Path]:
     ]
 
 
+_LINE_BREAK = re.compile(r"\s*[\r\n]\s*")
+
+
 def flat_span_text(text: str) -> str:
     """A span's text as the ``.ann`` line carries it: line breaks become spaces."""
     return text.replace("\r", " ").replace("\n", " ")
+
+
+def fragments(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The pieces brat writes for the span [start, end): split where whitespace holding a
+    line break lies inside it (that whitespace belongs to no piece). A line break at the
+    very start or end of the span stays in its piece (brat cannot hold it; we read it back
+    from the flattened text)."""
+    pieces: list[tuple[int, int]] = []
+    position = start
+    for match in _LINE_BREAK.finditer(text, start, end):
+        if match.start() == start or match.end() == end:
+            continue
+        pieces.append((position, match.start()))
+        position = match.end()
+    pieces.append((position, end))
+    return pieces
+
+
+def fragment_text(text: str, pieces: list[tuple[int, int]]) -> str:
+    """The text field brat expects for ``pieces``: their texts joined by one space."""
+    return " ".join(flat_span_text(text[a:b]) for a, b in pieces)
+
+
+def _offsets(value: str) -> list[tuple[int, int]]:
+    """``"0 17;19 29"`` as [(0, 17), (19, 29)]; ValueError when it is not that shape."""
+    pieces = []
+    for part in value.split(";"):
+        start, end = (int(number) for number in part.split())
+        pieces.append((start, end))
+    return pieces
 
 
 def read_document(
@@ -86,29 +123,33 @@ def read_document(
         if len(head) != 2:
             raise InputError(f"entity {parts[0]} has no offsets", path=ann, line=number)
         label, offsets = head
-        if ";" in offsets:
-            raise InputError(
-                f"entity {parts[0]} is discontinuous ({offsets}); annotator holds contiguous "
-                "spans only",
-                path=ann,
-                line=number,
-            )
         try:
-            start, end = (int(value) for value in offsets.split())
+            pieces = _offsets(offsets)
         except ValueError:
             raise InputError(
-                f"entity {parts[0]}: offsets must be two integers, got {offsets!r}",
+                f"entity {parts[0]}: offsets must be two integers per fragment "
+                f"('start end', fragments joined by ';'), got {offsets!r}",
                 path=ann,
                 line=number,
             ) from None
+        start, end = pieces[0][0], pieces[-1][1]
+        for (_, left), (right, _) in zip(pieces, pieces[1:], strict=False):
+            if not (0 <= left <= right <= len(text)) or text[left:right].strip():
+                raise InputError(
+                    f"entity {parts[0]} is discontinuous ({offsets}) with text between its "
+                    "fragments; annotator holds contiguous spans only",
+                    path=ann,
+                    line=number,
+                )
         what = f"entity {parts[0]} {visible(label)} [{start}, {end})"
         problem = check_span(start, end, len(text)) or check_name(label, "label")
         if problem:
             raise InputError(f"{what}: {problem} of {txt.name}", path=ann, line=number)
-        if len(parts) == 3 and parts[2] != flat_span_text(text[start:end]):
+        expected = fragment_text(text, pieces)
+        if len(parts) == 3 and parts[2] != expected:
             raise InputError(
                 f"{what}: text {visible(parts[2])!r} does not match "
-                f"{visible(flat_span_text(text[start:end]))!r} in {txt.name}",
+                f"{visible(expected)!r} in {txt.name}",
                 path=ann,
                 line=number,
             )
@@ -169,10 +210,12 @@ def read(path: Path) -> Iterator[AnnotatedRecord | ArticleRecord | InputError]:
 def ann_lines(record: AnnotatedRecord) -> str:
     """The ``.ann`` text of one record."""
     text = record.article.text
-    return "".join(
-        f"T{i}\t{s.label} {s.start} {s.end}\t{flat_span_text(text[s.start : s.end])}\n"
-        for i, s in enumerate(record.spans, 1)
-    )
+    lines = []
+    for i, span in enumerate(record.spans, 1):
+        pieces = fragments(text, span.start, span.end)
+        offsets = ";".join(f"{a} {b}" for a, b in pieces)
+        lines.append(f"T{i}\t{span.label} {offsets}\t{fragment_text(text, pieces)}\n")
+    return "".join(lines)
 
 
 def document_name(record: AnnotatedRecord, taken: dict[str, int]) -> str:

@@ -29,6 +29,15 @@ SUFFIXES = (".conll", ".conll03", ".iob", ".iob2", ".bio")
 OUTPUT = "annotations.conll"
 DOCSTART = "-DOCSTART-"
 DOC_LINE = "-DOCSTART- -X- O O"  # spaCy's converter splits documents on exactly this line
+# Document lines read as such: spaCy's, and the original CoNLL-2003 files'. A token
+# "-DOCSTART-" in an article ("-DOCSTART- O") is a token like any other.
+DOC_LINES = frozenset({DOC_LINE, "-DOCSTART- -X- -X- O"})
+
+
+def is_doc_line(line: str) -> bool:
+    """Whether ``line`` is a document line (its columns exactly one of DOC_LINES)."""
+    return " ".join(line.split()) in DOC_LINES
+
 
 Tokenize = Callable[[str], list[tuple[int, int]]]
 
@@ -95,9 +104,7 @@ class _Builder:
 
 def read(path: Path) -> Iterator[AnnotatedRecord | InputError]:
     """Yield the documents (or, without ``-DOCSTART-`` lines, the sentences) of ``path``."""
-    has_docstart = any(
-        isinstance(line, str) and line.lstrip().startswith(DOCSTART) for _, line in iter_lines(path)
-    )
+    has_docstart = any(isinstance(line, str) and is_doc_line(line) for _, line in iter_lines(path))
     builder: _Builder | None = None
     failed = False  # after an error, skip to the next record
     for number, line in iter_lines(path):
@@ -106,7 +113,7 @@ def read(path: Path) -> Iterator[AnnotatedRecord | InputError]:
             failed, builder = True, None
             continue
         columns = line.split()
-        if columns and columns[0] == DOCSTART:
+        if columns and columns[0] == DOCSTART and is_doc_line(line):
             if builder is not None and not failed:
                 yield _finish(builder)
             builder, failed = _Builder(path, number + 1), False

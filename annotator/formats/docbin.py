@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from annotator.domain.errors import InputError
+from annotator.domain.errors import ExportError, InputError
 from annotator.domain.records import AnnotatedRecord
 from annotator.domain.spans import Status, without_overlaps
 from annotator.formats.common import (
@@ -196,10 +196,17 @@ def write(
 ) -> dict[str, int]:
     """Write ``train.spacy``, ``dev.spacy`` and ``config.cfg`` into ``folder``, tokenizing
     with ``nlp``; return how many docs each part holds."""
-    write_config(folder / CONFIG, lang=nlp.lang, spans_key=spans_key)
+    write_config(folder / CONFIG, lang=pipeline_lang(nlp), spans_key=spans_key)
     return save(
         build(records, nlp=nlp, spans_key=spans_key, is_train=is_train, problems=problems), folder
     )
+
+
+def pipeline_lang(nlp: Any) -> str:
+    """The language code of ``nlp`` (spaCy types it optional); ExportError without one."""
+    if not nlp.lang:
+        raise ExportError("the tokenizer pipeline has no language code for config.cfg")
+    return str(nlp.lang)
 
 
 def write_config(path: Path, *, lang: str, spans_key: str | None) -> None:
@@ -216,11 +223,20 @@ def write_config(path: Path, *, lang: str, spans_key: str | None) -> None:
 
 
 def train_command(
-    folder: Path, python: str = "python", *, train: str = "train.spacy", dev: str = "dev.spacy"
+    folder: Path,
+    python: str | None = None,
+    *,
+    train: str = "train.spacy",
+    dev: str = "dev.spacy",
 ) -> str:
     """The exact ``spacy train`` command for an export in ``folder`` (whose training and
-    dev data are ``train`` and ``dev`` in it: files, or folders of shards)."""
+    dev data are ``train`` and ``dev`` in it: files, or folders of shards), run by
+    ``python`` (default: the interpreter running annotator, whose environment has spaCy,
+    so the command works as printed where only the venv's ``annotator`` is on the path)."""
     import shlex
+    import sys
+
+    python = shlex.quote(python or sys.executable or "python")
 
     def q(path: Path) -> str:
         return shlex.quote(str(path))

@@ -151,19 +151,95 @@ def _sync(folder: Path, written: list[Path]) -> None:
             os.fsync(handle.fileno())
 
 
+# Kernel and pseudo filesystems: nothing written there is a file a user can keep.
+SPECIAL_FILESYSTEMS = frozenset(
+    {
+        "proc",
+        "sysfs",
+        "devtmpfs",
+        "devpts",
+        "cgroup",
+        "cgroup2",
+        "debugfs",
+        "tracefs",
+        "securityfs",
+        "pstore",
+        "bpf",
+        "configfs",
+        "fusectl",
+        "mqueue",
+        "binfmt_misc",
+        "autofs",
+        "efivarfs",
+        "hugetlbfs",
+        "rpc_pipefs",
+        "nsfs",
+    }
+)
+
+
+def _filesystem_of(path: Path) -> tuple[str, str] | None:
+    """(mount point, filesystem type) holding ``path``, from /proc/mounts; None when
+    that cannot be read (not Linux)."""
+    try:
+        mounts = Path("/proc/mounts").read_text().splitlines()
+    except OSError:
+        return None
+    target = str(path)
+    best: tuple[str, str] | None = None
+    for line in mounts:
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        point = fields[1].replace("\\040", " ")
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        if inside and (best is None or len(point) > len(best[0])):
+            best = (point, fields[2])
+    return best
+
+
+def check_destination(path: Path) -> None:
+    """Raise InputError naming ``path`` when an output cannot be written there: a device
+    or pipe in its place, a kernel filesystem (/proc, /sys, ...), or a folder this process
+    may not write to (permissions, a read-only mount). The folder that would hold it is
+    the nearest one that exists (missing ones are created on writing)."""
+    if path.exists() and not (path.is_file() or path.is_dir()):
+        raise InputError(
+            "is not a regular file or folder (a device or a pipe); choose another", path=path
+        )
+    folder = path.absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    found = _filesystem_of(folder.resolve())
+    if found is not None and found[1] in SPECIAL_FILESYSTEMS:
+        raise InputError(
+            f"is on the {found[1]} filesystem ({found[0]}), which holds no files; choose another",
+            path=path,
+        )
+    if not folder.is_dir():
+        raise InputError(f"{folder} is not a folder", path=path)
+    if not os.access(folder, os.W_OK):
+        raise InputError(f"cannot write in {folder} (not permitted, or read-only)", path=path)
+
+
 @contextmanager
 def atomic_output(path: Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
     """Write ``path`` through a temporary file in the same folder, renamed into place only
     when the block succeeds; on any error the temporary file is removed and ``path`` is
     untouched. The file gets the permissions of the file it replaces, or the usual ones
-    for a new file. Inside an unsynced_folder() the file is written in place instead."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    for a new file. Inside an unsynced_folder() the file is written in place instead. A
+    destination that cannot be written (see check_destination) raises InputError before
+    anything is created."""
     unsynced = _UNSYNCED.get()
     if unsynced is not None and os.path.abspath(path).startswith(unsynced[0]):
+        # Inside a temporary folder this process made (and checked): no check per file.
+        path.parent.mkdir(parents=True, exist_ok=True)
         unsynced[1].append(path)
         with path.open(mode, encoding=encoding if "b" not in mode else None) as handle:
             yield handle
         return
+    check_destination(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(
         prefix=temporary_prefix(path.name), suffix=".tmp", dir=path.parent
     )

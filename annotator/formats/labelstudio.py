@@ -2,11 +2,17 @@
 annotator, its ``result`` regions with ``value.start``, ``value.end``, ``value.text`` and
 ``value.labels``) and ``predictions`` (machine suggestions, by ``model_version``).
 
-Who: ``completed_by`` ``{"email": ...}`` (Label Studio matches annotators by email when it
-imports), else its ``created_username``, else ``user-<id>``. ``was_cancelled`` marks a
-skipped task; every other annotation is done. Region types other than ``labels`` (choices,
-relations, text areas) are not imported, and the import says how many there were. A task
-without annotations or predictions brings its article only.
+Who: Label Studio's server refuses a ``completed_by`` that is not one of its users (it
+matches ``{"email": ...}`` against its accounts), and gives an annotation without one to
+the user who imports. So the export leaves ``completed_by`` out and keeps the annotator
+names in the task's free data, ``data.annotated_by``: one name per annotation, in order.
+Reading, a name comes from ``data.annotated_by`` (what we wrote, surviving a trip through
+Label Studio), else ``completed_by.email``, else ``created_username`` (Label Studio's own
+exports, whose ``completed_by`` is a user number: ``"ana@x.org, 3"`` gives ``ana@x.org``),
+else ``user-<number>``. ``was_cancelled`` marks a skipped task; every other annotation is
+done. Region types other than ``labels`` (choices, relations, text areas) are not
+imported, and the import says how many there were. A task without annotations or
+predictions brings its article only.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ SUFFIXES = (".json",)
 OUTPUT = "tasks.json"
 FROM_NAME, TO_NAME = "label", "text"  # names in the labelling config <Labels>/<Text>
 DEFAULT_SOURCE = "label-studio"
+ANNOTATED_BY = "annotated_by"  # data field: the annotator of each annotation, in order
 
 _WHITESPACE = " \t\r\n"
 
@@ -82,7 +89,11 @@ def _json_values(path: Path) -> Iterator[tuple[int, Any] | InputError]:
         yield InputError("the list of tasks is not closed with ']'", path=path, line=line_at(index))
 
 
-def _annotator(annotation: dict[str, Any]) -> str | None:
+def _annotator(annotation: dict[str, Any], named: str | None = None) -> str | None:
+    """Who made ``annotation``: ``named`` (from data.annotated_by) when given, else what
+    Label Studio's fields say (see the module's docstring)."""
+    if named:
+        return named
     completed_by = annotation.get("completed_by")
     if isinstance(completed_by, dict):
         if isinstance(completed_by.get("email"), str):
@@ -108,7 +119,9 @@ def _regions(results: Any, where: str) -> tuple[list[RawSpan], Counter[str]]:
             ignored[f"{item.get('type') or 'untyped'} results"] += 1
             continue
         value = item.get("value")
-        labels = value.get("labels") if isinstance(value, dict) else None
+        if not isinstance(value, dict):
+            value = {}
+        labels = value.get("labels")
         if not isinstance(labels, list) or not labels:
             raise InputError(f"result {index} has no value.labels list", path=where)
         text = value.get("text")
@@ -140,12 +153,12 @@ def records_of_task(task: Any, path: Path, line: int) -> Iterator[AnnotatedRecor
     data = task.get("data", task)
     if not isinstance(data, dict):
         raise InputError("'data' must be an object", path=path, line=line)
-    fields = {k: v for k, v in data.items() if k != "text"}
+    fields = {k: v for k, v in data.items() if k not in ("text", ANNOTATED_BY)}
     inner = fields.pop("meta", None)
     if isinstance(inner, dict):
         fields.update(inner)
     title, source, external_id, meta = split_meta(fields, path, line)
-    common = {
+    common: dict[str, Any] = {
         "path": path,
         "title": title,
         "source": source,
@@ -157,6 +170,13 @@ def records_of_task(task: Any, path: Path, line: int) -> Iterator[AnnotatedRecor
     predictions = task.get("predictions") or []
     if not isinstance(annotations, list) or not isinstance(predictions, list):
         raise InputError("'annotations' and 'predictions' must be lists", path=path, line=line)
+    names = data.get(ANNOTATED_BY)
+    if not (
+        isinstance(names, list)
+        and len(names) == len(annotations)
+        and all(isinstance(name, str) for name in names)
+    ):
+        names = [None] * len(annotations)
     if not annotations and not predictions:
         record = build_record(text, [], line=line, **common)
         yield record.article
@@ -171,7 +191,7 @@ def records_of_task(task: Any, path: Path, line: int) -> Iterator[AnnotatedRecor
                 text,
                 spans,
                 where=where,
-                annotator=_annotator(item) if kind == "annotation" else None,
+                annotator=_annotator(item, names[index - 1]) if kind == "annotation" else None,
                 status=Status.SKIPPED if item.get("was_cancelled") else Status.DONE,
                 suggested_by=_source(item) if kind == "prediction" else None,
                 ignored=[f"{count} {what}" for what, count in sorted(ignored.items())],
@@ -229,15 +249,14 @@ def task_of(group: list[AnnotatedRecord]) -> dict[str, Any]:
     meta = article_meta(article)
     if meta:
         data["meta"] = meta
+    people = [record for record in group if record.suggested_by is None]
+    # No completed_by: the server would refuse names that are not its users' emails.
     annotations = [
-        {
-            "completed_by": {"email": record.annotator},
-            "was_cancelled": record.status is Status.SKIPPED,
-            "result": regions(record),
-        }
-        for record in group
-        if record.suggested_by is None
+        {"was_cancelled": record.status is Status.SKIPPED, "result": regions(record)}
+        for record in people
     ]
+    if people:
+        data[ANNOTATED_BY] = [record.annotator for record in people]
     predictions = [
         {"model_version": record.suggested_by, "result": regions(record)}
         for record in group

@@ -1,4 +1,5 @@
-"""Plain text articles: one ``.txt`` file per article, the first non-empty line its title."""
+"""Plain text articles: one ``.txt`` file per article, read without a title: the importer
+finds the headline (domain.scraped.detect_title), knowing the furniture of the import."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 from annotator.domain.errors import InputError
 from annotator.domain.records import ArticleRecord
-from annotator.domain.text import first_nonempty_line, normalise_text
+from annotator.domain.text import normalise_text
 from annotator.formats.fileio import read_text
 
 SUFFIXES = (".txt",)
@@ -20,6 +21,4 @@ def read(path: Path) -> Iterator[ArticleRecord | InputError]:
     except InputError as exc:
         yield exc
         return
-    yield ArticleRecord(
-        text=text, title=first_nonempty_line(text), source=path.name, where=str(path)
-    )
+    yield ArticleRecord(text=text, title="", source=path.name, where=str(path))

@@ -194,7 +194,14 @@ class Suggester:
                     if target is None:
                         dropped[label] += 1
                     else:
-                        rows.append((ent.start_char, ent.end_char, target, model_source))
+                        start, end = ent.start_char, ent.end_char
+                        text_of = ent.text
+                        if text_of[:1].isspace() or text_of[-1:].isspace():
+                            trimmed = _trim_to_tokens(ent)
+                            if trimmed is None:
+                                continue
+                            start, end = trimmed
+                        rows.append((start, end, target, model_source))
             if pattern_source is not None:
                 for span in _pattern_spans(doc):
                     rows.append((span.start_char, span.end_char, span.label_, pattern_source))
@@ -224,14 +231,15 @@ def make_suggester(
     the pipeline does not set, raise InputError naming the file and line."""
     label_map = dict(label_map or {})
     if model is not None:
-        model_source: str | None = pipeline_source(model)
+        source = pipeline_source(model)
+        model_source: str | None = source
         if not any("doc.ents" in model.get_pipe_meta(name).assigns for name in model.pipe_names):
             raise InputError(
                 f"pipeline {model_source} predicts no entities (components: "
                 f"{', '.join(model.pipe_names) or 'none'}); it needs an ner or entity_ruler"
             )
         nlp = model
-        tokenizer_id = model_source
+        tokenizer_id = source
         model_labels = _entity_labels(model)
     else:
         nlp = blank_pipeline(lang)
@@ -348,6 +356,16 @@ def _as_phrases(nlp: Language, pattern: list[dict[str, Any]], attr: str) -> list
             return None
         phrases.append(phrase)
     return phrases
+
+
+def _trim_to_tokens(span: Any) -> tuple[int, int] | None:
+    """A model's entity without the whitespace tokens at its ends ("Idleb Countryside\n\n"
+    from a real pipeline): the offsets of its first and last tokens with text, or None
+    when it has none. spaCy cannot train on spans that begin or end with whitespace."""
+    tokens = [token for token in span if not token.is_space and token.text.strip()]
+    if not tokens:
+        return None
+    return tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
 
 
 def _pattern_spans(doc: Doc) -> list:

@@ -26,6 +26,7 @@ from annotator.formats import brat, conll, docbin, doccano, labelstudio, prodigy
 from annotator.formats.common import SpanProblems
 from annotator.formats.fileio import (
     atomic_output,
+    check_destination,
     default_mode,
     remove_stale_temporaries,
     temporary_prefix,
@@ -285,6 +286,7 @@ def _folder_in_place(out: Path, manifest: dict[str, Any]) -> Iterator[Path]:
     """A temporary folder next to ``out``, renamed to ``out`` when the block succeeds and
     removed when it fails. An earlier export of ours at ``out`` is replaced; any other
     non-empty folder (or a file) there is refused, so that nothing of the user's is lost."""
+    check_destination(out)
     if out.exists():
         if not out.is_dir():
             raise ExportError(f"{out} is a file; this format writes a folder, give --out a folder")
@@ -328,6 +330,7 @@ def _folder_in_place(out: Path, manifest: dict[str, Any]) -> Iterator[Path]:
 def _file_in_place(out: Path) -> Iterator[None]:
     """Checks for a single-file export; folders it had to create are removed on failure
     (the file itself is written by atomic_output)."""
+    check_destination(out)
     if out.is_dir():
         raise ExportError(f"{out} is a folder; this format writes one file, give --out a file")
     with _new_parents(out):
@@ -514,7 +517,9 @@ def _write_docbins(job: _Job, folder: Path, settings: dict[str, Any]) -> dict[st
     train = train_dev_split((row[1] for row in selected), settings["split"], settings["seed"])
     train_ids = {row[0] for row in selected if row[1] in train}
     nlp = blank(settings["lang"])
-    docbin.write_config(folder / docbin.CONFIG, lang=nlp.lang, spans_key=settings["spans_key"])
+    docbin.write_config(
+        folder / docbin.CONFIG, lang=docbin.pipeline_lang(nlp), spans_key=settings["spans_key"]
+    )
 
     def build(records: Iterator[AnnotatedRecord]) -> dict[str, Any]:
         return docbin.build(

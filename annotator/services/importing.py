@@ -74,6 +74,8 @@ class ImportReport:
     sources: list[str] = field(default_factory=list)
     repeated: int = 0
     not_imported: dict[str, int] = field(default_factory=dict)
+    trimmed_lines: int = 0
+    trimmed_articles: int = 0
 
 
 def import_articles(
@@ -83,21 +85,29 @@ def import_articles(
     fmt: str = "auto",
     skip_invalid: bool = False,
     progress: ProgressCallback | None = None,
+    keep_boilerplate: bool = False,
 ) -> ImportReport:
     """Import every article in ``paths`` atomically.
+
+    Site furniture repeated across the articles (see domain.scraped) is trimmed from the
+    stored text, what was trimmed kept in each article's ``meta["trimmed"]``, unless
+    ``keep_boilerplate``; articles without a title get the detected headline.
 
     The first bad record raises InputError and nothing of the import is stored, unless
     ``skip_invalid``, which stores the good records and lists the bad ones in the report.
     Articles whose normalised text is already stored are counted as duplicates, not added.
     """
     if fmt != "auto" and fmt not in ARTICLE_READERS:
-        raise InputError(f"unknown format {fmt!r} (known: auto, {', '.join(ARTICLE_READERS)})")
+        raise InputError(
+            f"unknown format {visible(fmt)!r} (known: auto, {', '.join(ARTICLE_READERS)}, "
+            f"{', '.join(ANNOTATED_FORMATS)})"
+        )
     report = ImportReport()
     files = collect_files(list(paths), fmt, ARTICLE_READERS, report.ignored_files)
     report.files = len(files)
     size = sum(path.stat().st_size for path, _ in files)
     with store.write_connection() as conn:
-        args = (files, skip_invalid, conn.dialect.name)
+        args = (files, skip_invalid, conn.dialect.name, keep_boilerplate)
         messages = (
             from_subprocess(row_batches, *args)
             if size > SUBPROCESS_THRESHOLD_BYTES
@@ -117,6 +127,8 @@ def import_articles(
                 report.empty += 1
             elif kind == "invalid":
                 report.invalid.append(message[1])
+            elif kind == "trimmed":
+                report.trimmed_lines, report.trimmed_articles = message[1], message[2]
     return report
 
 
@@ -148,12 +160,15 @@ def import_files(
     spans_key: str | None = None,
     skip_invalid: bool = False,
     progress: ProgressCallback | None = None,
+    keep_boilerplate: bool = False,
 ) -> ImportReport:
     """Import plain articles (txt, jsonl) or annotated data (every format of
     ANNOTATED_FORMATS), whichever ``fmt`` names; see import_articles and import_annotations."""
     paths = list(paths)
     fmt = resolve_format(fmt, paths)
     if fmt in ANNOTATED_FORMATS:
+        if keep_boilerplate:
+            raise InputError("--keep-boilerplate applies to plain articles (txt, jsonl) only")
         return import_annotations(
             store,
             paths,
@@ -180,7 +195,14 @@ def import_files(
             f"{', '.join(given)} only apply to annotated formats "
             f"({', '.join(ANNOTATED_FORMATS)}); pass --format"
         )
-    return import_articles(store, paths, fmt=fmt, skip_invalid=skip_invalid, progress=progress)
+    return import_articles(
+        store,
+        paths,
+        fmt=fmt,
+        skip_invalid=skip_invalid,
+        progress=progress,
+        keep_boilerplate=keep_boilerplate,
+    )
 
 
 def _units(paths: list[Path], fmt: str, ignored: list[str]) -> list[Path]:

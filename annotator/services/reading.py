@@ -12,6 +12,7 @@ from types import ModuleType
 
 from annotator.domain.errors import InputError
 from annotator.domain.records import ArticleRecord
+from annotator.domain.scraped import GroupCleaner
 from annotator.formats import brat, conll, docbin, doccano, jsonl, labelstudio, plaintext, prodigy
 from annotator.store.rows import article_rows
 
@@ -47,6 +48,40 @@ def format_for(path: Path, readers: dict[str, ModuleType]) -> str | None:
     return None
 
 
+# File types people bring that no reader takes, named in the error.
+UNSUPPORTED = {
+    ".docx": "Word",
+    ".doc": "Word",
+    ".odt": "OpenDocument",
+    ".pdf": "PDF",
+    ".rtf": "RTF",
+    ".html": "HTML",
+    ".htm": "HTML",
+    ".xml": "XML",
+    ".csv": "CSV",
+    ".xlsx": "Excel",
+    ".md": "Markdown",
+    ".epub": "EPUB",
+}
+
+
+def unsupported(path: Path, readers: dict[str, ModuleType]) -> str:
+    """Why ``path`` cannot be imported by its name: an unsupported type named, else the
+    formats to choose from."""
+    known = ", ".join(f"{name} ({' '.join(module.SUFFIXES)})" for name, module in readers.items())
+    kind = UNSUPPORTED.get(path.suffix.lower())
+    if kind:
+        return (
+            f"{path.suffix} files ({kind}) are not supported: save the text as .txt, or "
+            f"use one of {known}; annotated data: --format "
+            f"{', '.join(ANNOTATED_FORMATS)}"
+        )
+    return (
+        f"cannot tell the format from the name {path.name!r}: plain articles are {known}; "
+        f"annotated data needs --format ({', '.join(ANNOTATED_FORMATS)})"
+    )
+
+
 def collect_files(
     paths: Iterable[Path], fmt: str, readers: dict[str, ModuleType], ignored: list[str]
 ) -> list[tuple[Path, str]]:
@@ -70,24 +105,33 @@ def collect_files(
             continue
         file_fmt = fmt if fmt != "auto" else format_for(path, readers)
         if file_fmt is None:
-            raise InputError(
-                f"cannot tell the format from the name; pass --format ({', '.join(readers)})",
-                path=path,
-            )
+            raise InputError(unsupported(path, readers), path=path)
         found.append((path, file_fmt))
     return found
 
 
-def row_batches(files: list[tuple[Path, str]], skip_invalid: bool, dialect: str) -> Iterator[tuple]:
+def row_batches(
+    files: list[tuple[Path, str]],
+    skip_invalid: bool,
+    dialect: str,
+    keep_boilerplate: bool = False,
+) -> Iterator[tuple]:
     """Messages for the importer: ("rows", [row, ...]), ("progress", done, total),
-    ("empty",) and ("invalid", message). The first bad record raises its InputError
-    unless ``skip_invalid``."""
+    ("empty",), ("invalid", message) and, when furniture was trimmed, at the end
+    ("trimmed", lines, articles). The first
+    bad record raises its InputError unless ``skip_invalid``.
+
+    Articles go through domain.scraped.GroupCleaner: one group is the .txt files of the
+    import, or one JSONL file; each gets a title when it came without one, and the group's
+    furniture is trimmed unless ``keep_boilerplate``."""
     total = sum(path.stat().st_size for path, _ in files)
+    cleaner = GroupCleaner(keep=keep_boilerplate)
     batch: list[ArticleRecord] = []
     done = 0
     for path, fmt in files:
         size = path.stat().st_size
         estimate = 0
+        group = "txt" if fmt == "txt" else str(path)
         for item in ARTICLE_READERS[fmt].read(path):
             if type(item) is not ArticleRecord:
                 if not skip_invalid:
@@ -97,7 +141,7 @@ def row_batches(files: list[tuple[Path, str]], skip_invalid: bool, dialect: str)
             if not item.text.strip():
                 yield ("empty",)
                 continue
-            batch.append(item)
+            batch.extend(cleaner.feed(item, group))
             # Text length approximates the bytes behind a record; corrected per file.
             estimate += len(item.text)
             if len(batch) >= BATCH_SIZE:
@@ -106,5 +150,8 @@ def row_batches(files: list[tuple[Path, str]], skip_invalid: bool, dialect: str)
                 batch = []
         done += size
         yield ("progress", done, total)
+    batch.extend(cleaner.flush())
     if batch:
         yield ("rows", article_rows(batch, dialect))
+    if cleaner.trimmed_lines:
+        yield ("trimmed", cleaner.trimmed_lines, cleaner.trimmed_articles)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from annotator.domain.errors import SchemeError
@@ -15,22 +16,48 @@ from annotator.domain.scheme import (
     load_scheme,
 )
 
-BUNDLED_LABELS = Path(__file__).resolve().parent.parent.parent / "labels"
+# The built-in schemes ship inside the package: annotator/labels is a symbolic link to the
+# repository's labels/ folder (one copy in git), which the wheel build follows and copies.
+BUNDLED_LABELS = Path(__file__).resolve().parent.parent / "labels"
 DEFAULT_SCHEME = "conflict"
+
+BUILT_IN = "built in"
+
+
+@dataclass(frozen=True)
+class LabelFolder:
+    """A folder searched for ``NAME.toml`` and what it is: built in, ./labels or
+    $ANNOTATOR_LABELS (``origin`` says which, for `annotator schemes`)."""
+
+    path: Path
+    origin: str
+
+
+def label_folders() -> list[LabelFolder]:
+    """Folders searched for ``NAME.toml``, first match wins: $ANNOTATOR_LABELS, ./labels,
+    then the built-in schemes. A folder that is the built-in one (./labels in a checkout)
+    counts as built in."""
+    folders = []
+    if os.environ.get("ANNOTATOR_LABELS"):
+        folders.append(LabelFolder(Path(os.environ["ANNOTATOR_LABELS"]), "$ANNOTATOR_LABELS"))
+    folders.append(LabelFolder(Path.cwd() / "labels", "./labels"))
+    folders.append(LabelFolder(BUNDLED_LABELS, BUILT_IN))
+    bundled = BUNDLED_LABELS.resolve()
+    unique: list[LabelFolder] = []
+    seen: set[Path] = set()
+    for folder in folders:
+        resolved = folder.path.resolve()
+        if resolved in seen:
+            continue
+        seen.add(resolved)
+        origin = BUILT_IN if resolved == bundled else folder.origin
+        unique.append(LabelFolder(folder.path, origin))
+    return unique
 
 
 def label_dirs() -> list[Path]:
-    """Folders searched for ``NAME.toml``, first match wins."""
-    dirs = []
-    if os.environ.get("ANNOTATOR_LABELS"):
-        dirs.append(Path(os.environ["ANNOTATOR_LABELS"]))
-    dirs.append(Path.cwd() / "labels")
-    dirs.append(BUNDLED_LABELS)
-    unique: list[Path] = []
-    for d in dirs:
-        if d.resolve() not in [u.resolve() for u in unique]:
-            unique.append(d)
-    return unique
+    """The paths of label_folders(), in the order searched."""
+    return [folder.path for folder in label_folders()]
 
 
 def find_scheme(name_or_path: str | Path | None = None) -> LabelScheme:
@@ -45,8 +72,24 @@ def find_scheme(name_or_path: str | Path | None = None) -> LabelScheme:
             return load_scheme(path)
     raise SchemeError(
         f"no label scheme {wanted!r} (looked for {wanted}.toml in "
-        f"{', '.join(str(d) for d in label_dirs())})"
+        f"{', '.join(shown_path(d) for d in label_dirs())})"
     )
+
+
+def shown_path(path: str | Path) -> str:
+    """``path`` relative to the working folder when it lies inside it; a built-in file as
+    ``annotator/labels/NAME`` (inside the installed package); else as it is."""
+    path = Path(path)
+    for base in (Path.cwd(), BUNDLED_LABELS.parent.parent):
+        try:
+            return str(path.resolve().relative_to(base.resolve()))
+        except ValueError:
+            pass
+        try:
+            return str(path.absolute().relative_to(base.absolute()))
+        except ValueError:
+            pass
+    return str(path)
 
 
 DATA_SCHEME = "labels-in-the-data"
@@ -91,14 +134,37 @@ def scheme_for(
     return scheme
 
 
+@dataclass(frozen=True)
+class FoundScheme:
+    """A scheme file found in the label folders: where, from which origin, and the
+    origins it overrides (a ./labels scheme of a built-in name, say)."""
+
+    name: str
+    path: Path
+    origin: str
+    overrides: tuple[str, ...] = ()
+
+
+def found_schemes() -> list[FoundScheme]:
+    """Every scheme name in the label folders with the file that wins, sorted by name."""
+    found: dict[str, FoundScheme] = {}
+    for folder in label_folders():
+        if not folder.path.is_dir():
+            continue
+        for path in sorted(folder.path.glob("*.toml")):
+            first = found.get(path.stem)
+            if first is None:
+                found[path.stem] = FoundScheme(path.stem, path, folder.origin)
+            elif folder.origin not in first.overrides:
+                found[path.stem] = FoundScheme(
+                    first.name, first.path, first.origin, (*first.overrides, folder.origin)
+                )
+    return [found[name] for name in sorted(found)]
+
+
 def available_schemes() -> dict[str, Path]:
-    """Scheme names found in label_dirs(), mapped to their files."""
-    found: dict[str, Path] = {}
-    for folder in label_dirs():
-        if folder.is_dir():
-            for path in sorted(folder.glob("*.toml")):
-                found.setdefault(path.stem, path)
-    return found
+    """Scheme names found in label_dirs(), mapped to the files that win."""
+    return {scheme.name: scheme.path for scheme in found_schemes()}
 
 
 def model_label_map(target: LabelScheme) -> dict[str, str]:

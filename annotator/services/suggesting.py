@@ -177,13 +177,15 @@ def suggest_articles(
                         in_flight.append(batch)
                         continue
                 except ChildFailed:
-                    worker = _give_up(worker, in_flight, compute, write)
+                    _give_up(worker, in_flight, compute, write)
+                    worker = None
             write(batch, compute(batch))
         if worker is not None:
             try:
                 take_answers(wait=True)
             except ChildFailed:
-                worker = _give_up(worker, in_flight, compute, write)
+                _give_up(worker, in_flight, compute, write)
+                worker = None
         writer.flush()
         if progress is not None:
             progress(writer.stored, max(report.pending, writer.stored))
@@ -200,7 +202,6 @@ def _give_up(worker: ChildWorker, in_flight: deque[Batch], compute, write) -> No
     while in_flight:
         batch = in_flight.popleft()
         write(batch, compute(batch))
-    return None
 
 
 class _Writer:

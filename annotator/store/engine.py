@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlmodel import Session
 
 from annotator.domain.errors import StoreError
@@ -112,7 +112,14 @@ def open_store(db: str | Path, *, upgrade: bool = True) -> Store:
     newer annotator raises StoreError with one line saying which.
     """
     url = resolve_url(db)
-    engine = create_store_engine(url)
+    try:
+        engine = create_store_engine(url)
+    except ArgumentError as exc:  # no such dialect, or not a URL SQLAlchemy can parse
+        raise StoreError(f"{_where(url)}: not a database URL annotator can use ({exc})") from None
+    except ImportError as exc:  # the dialect's driver is not installed
+        raise StoreError(
+            f"{_where(url)}: the database driver is not installed ({exc.name or exc})"
+        ) from None
     store = Store(url, engine)
     try:
         current = _current_revision(engine, url)
