@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from annotator.domain.errors import InputError
-from annotator.domain.text import check_name
+from annotator.domain.text import check_name, visible
 from annotator.services.annotated_rows import (
     ANNOTATION,
     ARTICLE,
