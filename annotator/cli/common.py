@@ -7,10 +7,12 @@ import os
 from collections.abc import Callable
 from typing import Annotated, ParamSpec, TypeVar
 
+import click
 import typer
 
 from annotator import __version__
 from annotator.cli.launch import DEFAULT_DB as DEFAULT_DATABASE
+from annotator.cli.launch import failure_message
 from annotator.domain.errors import AnnotatorError
 from annotator.domain.text import visible
 
@@ -43,7 +45,8 @@ R = TypeVar("R")
 
 
 def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn our errors into one line on stderr and exit status 1 (no traceback)."""
+    """Turn every error into one line on stderr and exit status 1, no traceback (see
+    launch.failure_message for what each kind says)."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -51,6 +54,14 @@ def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except AnnotatorError as exc:
             typer.echo(f"error: {visible(str(exc))}", err=True)
+            raise typer.Exit(1) from None
+        except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+            raise
+        except Exception as exc:
+            message = failure_message(exc)
+            if message is None:
+                raise
+            typer.echo(f"error: {message}", err=True)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             typer.echo("interrupted: nothing of the unfinished step was stored", err=True)

@@ -1,15 +1,42 @@
-"""Reading input files safely: UTF-8 only, no binary data, errors that name file and line."""
+"""Reading input files safely: UTF-8 only, no binary data, bounded sizes (lines, whole
+files, JSON nesting, compressed streams), and errors that name file and line."""
 
 from __future__ import annotations
 
+import json
+import math
 import os
+import re
 import tempfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from annotator.domain.errors import InputError
+from annotator.domain.text import visible
+
+MiB = 1024 * 1024
+# The longest line any line-based reader (JSONL, CoNLL, brat .ann) takes: one record of a
+# very long article with its tokens is a few MiB; a line past this is not data we can use
+# (or the input is /dev/zero), and reading it whole would exhaust memory.
+MAX_LINE_BYTES = 32 * MiB
+# The largest file read as one piece (a .txt article, a brat .txt, a Label Studio .json).
+MAX_FILE_BYTES = 256 * MiB
+# The deepest JSON nesting a record may have (Label Studio tasks need about 8 levels). The
+# limit keeps every later step (json.dumps of meta, pickling) far from Python's recursion limit.
+MAX_JSON_DEPTH = 100
+_CHUNK = MiB
+
+
+def size_text(size: int) -> str:
+    """A byte count as messages show it: ``32 MiB``, ``250 KiB``, ``17 bytes``."""
+    if size >= MiB:
+        return f"{size / MiB:.0f} MiB" if size % MiB == 0 else f"{size / MiB:.1f} MiB"
+    if size >= 1024:
+        return f"{size / 1024:.0f} KiB"
+    return f"{size} bytes"
 
 
 def _decode(data: bytes, path: Path, first_line: int = 1) -> str:
@@ -24,28 +51,77 @@ def _decode(data: bytes, path: Path, first_line: int = 1) -> str:
         raise InputError(f"not UTF-8 text (byte 0x{bad})", path=path, line=line) from None
 
 
-def read_text(path: Path) -> str:
-    """The whole file as text (a UTF-8 BOM dropped); binary or non-UTF-8 data is an InputError."""
+def _cannot_read(path: Path, exc: OSError) -> InputError:
+    return InputError(f"cannot read ({exc.strerror or type(exc).__name__})", path=path)
+
+
+def read_text(path: Path, limit: int = MAX_FILE_BYTES) -> str:
+    """The whole file as text (a UTF-8 BOM dropped); binary or non-UTF-8 data, or more than
+    ``limit`` bytes, is an InputError. Read a chunk at a time, so that a device such as
+    /dev/zero is refused at its first NUL byte instead of filling memory."""
+    chunks: list[bytes] = []
+    size = newlines = 0
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            while True:
+                chunk = handle.read(_CHUNK)
+                if not chunk:
+                    break
+                if b"\x00" in chunk:
+                    _decode(chunk, path, 1 + newlines)  # raises, naming the line
+                size += len(chunk)
+                if size > limit:
+                    raise InputError(
+                        f"file is larger than {size_text(limit)}, the most annotator reads as "
+                        "one file; split it into smaller files",
+                        path=path,
+                    )
+                newlines += chunk.count(b"\n")
+                chunks.append(chunk)
     except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror})", path=path) from None
+        raise _cannot_read(path, exc) from None
+    data = b"".join(chunks)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     return _decode(data, path)
 
 
-def iter_lines(path: Path) -> Iterator[tuple[int, str | InputError]]:
+def iter_lines(path: Path, limit: int = MAX_LINE_BYTES) -> Iterator[tuple[int, str | InputError]]:
     """(line number, text without its line end) for each line, streamed; a line that is
-    not UTF-8 text comes as the InputError naming it, so that callers may skip it."""
+    not UTF-8 text comes as the InputError naming it, so that callers may skip it.
+
+    A line longer than ``limit`` bytes ends the file: its InputError comes last, as nothing
+    after it can be read without holding that line (for /dev/zero, without end) in memory.
+    """
     try:
         handle = path.open("rb")
     except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror})", path=path) from None
+        raise _cannot_read(path, exc) from None
     with handle:
+        readline = handle.readline
         number = 0
-        for raw in handle:
+        while True:
+            try:
+                raw = readline(limit + 1)
+            except OSError as exc:
+                raise _cannot_read(path, exc) from None
+            if not raw:
+                return
             number += 1
+            if len(raw) > limit and not raw.endswith(b"\n"):
+                reason = (
+                    "binary data (NUL byte), not a text file"
+                    if b"\x00" in raw
+                    else f"line is longer than {size_text(limit)}, the most annotator reads "
+                    "as one line"
+                )
+                yield (
+                    number,
+                    InputError(
+                        f"{reason}; the rest of the file is not read", path=path, line=number
+                    ),
+                )
+                return
             if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
             if b"\x00" not in raw:
@@ -58,6 +134,291 @@ def iter_lines(path: Path) -> Iterator[tuple[int, str | InputError]]:
                 _decode(raw, path, number)
             except InputError as exc:
                 yield number, exc
+
+
+# --- JSON -----------------------------------------------------------------------------
+
+
+class _NotStandard(ValueError):
+    """A number standard JSON cannot hold (NaN, Infinity, or one too large for a float)."""
+
+    def __init__(self, token: str):
+        super().__init__(token)
+        self.token = token
+
+
+def _refuse_constant(token: str) -> Any:
+    raise _NotStandard(token)
+
+
+def _finite_float(token: str) -> float:
+    value = float(token)
+    if math.isinf(value):
+        raise _NotStandard(token)
+    return value
+
+
+# NaN and Infinity (which Python's json accepts by default) are refused at import, so that
+# nothing stored can make an export non-standard JSON; so is 1e999, which would be infinity.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+# A JSON escape that can decode to a lone surrogate or to NUL: only then are strings checked.
+_SUSPECT_ESCAPE = re.compile(r"\\u(?:[dD][89a-fA-F][0-9a-fA-F]{2}|0000)")
+_BAD_CHARACTER = re.compile("[\x00\ud800-\udfff]")
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether containers nest more than ``limit`` levels in ``value`` (level by level, no
+    recursion)."""
+    if type(value) is not dict and type(value) is not list:
+        return False
+    level = [value]
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        below: list[Any] = []
+        for item in level:
+            below += [
+                child
+                for child in (item.values() if type(item) is dict else item)
+                if type(child) is dict or type(child) is list
+            ]
+        level = below
+    return False
+
+
+def character_problem(text: str) -> str | None:
+    """Why ``text`` cannot be stored as text (a NUL character or a lone surrogate), or None."""
+    found = _BAD_CHARACTER.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    if char == "\x00":
+        return "holds a NUL character (\\u0000), which is not text"
+    return f"holds a lone surrogate (\\u{ord(char):04x}), which is not a character"
+
+
+def _field(where: str, key: Any) -> str:
+    name = visible(str(key))[:40]
+    return f"{where}.{name}" if where else name
+
+
+def value_problem(value: Any, where: str = "") -> str | None:
+    """Why a decoded value cannot be stored and exported as standard JSON, naming the field:
+    a NUL character or lone surrogate in a string or key, a NaN or infinite number, a value
+    that is not a JSON type, or nesting deeper than MAX_JSON_DEPTH; None when it is fine."""
+    if _deeper_than(value, MAX_JSON_DEPTH):
+        return f"{where or 'value'}: JSON nested deeper than {MAX_JSON_DEPTH} levels"
+    return _walk(value, where)
+
+
+def _walk(value: Any, where: str) -> str | None:
+    kind = type(value)
+    if kind is str:
+        problem = character_problem(value)
+        return f"'{where or 'value'}' {problem}" if problem else None
+    if kind is float:
+        if math.isfinite(value):
+            return None
+        return f"'{where or 'value'}' is {value!r}, which standard JSON cannot hold"
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                return f"'{where or 'value'}' has a key that is not a string ({key!r})"
+            problem = character_problem(key)
+            if problem:
+                return f"a key in '{where or 'the object'}' {problem}"
+            problem = _walk(item, _field(where, key))
+            if problem:
+                return problem
+        return None
+    if kind is list or kind is tuple:
+        for index, item in enumerate(value):
+            problem = _walk(item, f"{where}[{index}]")
+            if problem:
+                return problem
+        return None
+    if value is None or kind is bool or kind is int:
+        return None
+    return f"'{where or 'value'}' is a {kind.__name__}, not a JSON value"
+
+
+def decode_json(text: str, path: Path, *, line: int, start: int = 0) -> tuple[Any, int]:
+    """The JSON value that starts at ``start`` in ``text`` (after whitespace) and the index
+    where it ends. ``line`` is the file's line number at ``start``.
+
+    Anything but standard JSON within our bounds is an InputError naming the line: invalid
+    JSON, NaN or Infinity, nesting deeper than MAX_JSON_DEPTH (JSON nested 100,000 deep
+    would otherwise be a RecursionError), and strings holding NUL or a lone surrogate
+    (escaped as ``\\u0000``, ``\\ud800``), which no database stores as text.
+    """
+    try:
+        value, end = _DECODER.raw_decode(text, start)
+    except json.JSONDecodeError as exc:
+        error_line = line + text.count("\n", start, exc.pos)
+        raise InputError(
+            f"invalid JSON ({exc.msg} at column {exc.colno})", path=path, line=error_line
+        ) from None
+    except RecursionError:
+        raise InputError(
+            f"JSON nested deeper than {MAX_JSON_DEPTH} levels", path=path, line=line
+        ) from None
+    except _NotStandard as exc:
+        raise InputError(
+            f"{visible(exc.token)[:40]} is not a standard JSON number (JSON has no NaN or "
+            "Infinity); write null or a finite number",
+            path=path,
+            line=line,
+        ) from None
+    span = text if start == 0 and end == len(text) else text[start:end]
+    if span.count("[") + span.count("{") > MAX_JSON_DEPTH and _deeper_than(value, MAX_JSON_DEPTH):
+        raise InputError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels", path=path, line=line)
+    if "\\u" in span and _SUSPECT_ESCAPE.search(span):
+        problem = _walk(value, "")
+        if problem:
+            raise InputError(problem, path=path, line=line)
+    return value, end
+
+
+def parse_json(text: str, path: Path, line: int) -> Any:
+    """The one JSON value ``text`` holds (surrounding whitespace allowed); see decode_json."""
+    value, end = decode_json(text, path, line=line, start=_skip_space(text, 0))
+    end = _skip_space(text, end)
+    if end != len(text):
+        raise InputError(
+            f"invalid JSON (extra data after the value at column {end + 1})", path=path, line=line
+        )
+    return value
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _skip_space(text: str, position: int) -> int:
+    return _SPACE.match(text, position).end()  # type: ignore[union-attr]
+
+
+# --- compressed input -------------------------------------------------------------------
+
+# A compressed input may expand to at most RATIO times its size, but always to the FLOOR
+# (small files of short, repetitive docs compress 300x) and never past the CAP. Real spaCy
+# DocBins measured here expand 7x (annotator's exports) to 16x (spaCy's default columns).
+EXPANSION_RATIO = 100
+EXPANSION_FLOOR = 64 * MiB
+EXPANSION_CAP = 2048 * MiB
+
+
+def expansion_limit(compressed_size: int) -> int:
+    """How many bytes a compressed input of ``compressed_size`` bytes may expand to."""
+    return min(EXPANSION_CAP, max(EXPANSION_FLOOR, EXPANSION_RATIO * compressed_size))
+
+
+def expansion_rule(compressed_size: int) -> str:
+    """The limit of expansion_limit as messages state it."""
+    return (
+        f"{size_text(expansion_limit(compressed_size))} for a file of "
+        f"{size_text(compressed_size)}: {EXPANSION_RATIO}x its size, at least "
+        f"{size_text(EXPANSION_FLOOR)}, at most {size_text(EXPANSION_CAP)}"
+    )
+
+
+class ExpansionError(Exception):
+    """Raised by BoundedInflater when a stream would expand past its limit."""
+
+
+class BoundedInflater:
+    """Decompress a zlib stream a piece at a time (zlib.decompressobj with max_length), never
+    holding more than a piece of its output, and never expanding past ``limit`` bytes in all:
+    a decompression bomb is refused after ``limit`` bytes of work, with no more memory than
+    one piece. ``take`` and ``skip`` raise ExpansionError past the limit, zlib.error for data
+    that is not zlib, and EOFError when the stream ends early."""
+
+    def __init__(self, data: bytes, limit: int, piece: int = _CHUNK):
+        self._inflater = zlib.decompressobj()
+        self._pending = data  # compressed input not yet given to zlib
+        self._buffer = b""
+        self._position = 0
+        self.limit = limit
+        self.produced = 0  # bytes decompressed so far
+        self.consumed = 0  # bytes handed out (or skipped) so far
+        self._piece = piece
+
+    def _more(self) -> None:
+        if self._inflater.eof:
+            raise EOFError("the compressed stream ends early")
+        if self.produced >= self.limit:
+            raise ExpansionError(self.limit)
+        room = min(self._piece, self.limit - self.produced + 1)
+        out = self._inflater.decompress(self._pending, room)
+        self._pending = self._inflater.unconsumed_tail
+        if not out and not self._pending and not self._inflater.eof:
+            raise EOFError("the compressed stream is truncated")
+        self.produced += len(out)
+        if self.produced > self.limit:
+            raise ExpansionError(self.limit)
+        self._buffer = self._buffer[self._position :] + out
+        self._position = 0
+
+    def take(self, size: int) -> bytes:
+        """The next ``size`` decompressed bytes (keep ``size`` small: it is held whole)."""
+        while len(self._buffer) - self._position < size:
+            self._more()
+        start = self._position
+        self._position += size
+        self.consumed += size
+        return self._buffer[start : self._position]
+
+    def skip(self, size: int) -> None:
+        """Pass over the next ``size`` decompressed bytes, holding one piece at a time."""
+        while size > 0:
+            available = len(self._buffer) - self._position
+            if available == 0:
+                self._more()
+                continue
+            step = min(available, size)
+            self._position += step
+            self.consumed += step
+            size -= step
+
+    def at_end(self) -> bool:
+        """Whether the stream ends exactly here (no decompressed bytes left)."""
+        if len(self._buffer) > self._position:
+            return False
+        while not self._inflater.eof:
+            try:
+                self._more()
+            except EOFError:
+                return True
+            if len(self._buffer) > self._position:
+                return False
+        return True
+
+
+def read_bytes(path: Path, limit: int = EXPANSION_CAP) -> bytes:
+    """The whole file as bytes, refusing more than ``limit`` (a device, a huge file)."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        with path.open("rb") as handle:
+            while True:
+                chunk = handle.read(_CHUNK)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > limit:
+                    raise InputError(
+                        f"file is larger than {size_text(limit)}, the most annotator reads as "
+                        "one file",
+                        path=path,
+                    )
+                chunks.append(chunk)
+    except OSError as exc:
+        raise _cannot_read(path, exc) from None
+    return b"".join(chunks)
+
+
+# --- output -----------------------------------------------------------------------------
 
 
 def default_mode(directory: bool = False) -> int:
@@ -73,9 +434,13 @@ def atomic_output(path: Path, mode: str = "w", encoding: str | None = "utf-8") -
     """Write ``path`` through a temporary file in the same folder, renamed into place only
     when the block succeeds; on any error the temporary file is removed and ``path`` is
     untouched. The file gets the permissions of the file it replaces, or the usual ones
-    for a new file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    for a new file. An OSError on the way (a full disk, a read-only folder) is raised again
+    naming ``path``, as a write() error does not name its file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     tmp = Path(tmp_name)
     try:
         try:
@@ -88,6 +453,11 @@ def atomic_output(path: Path, mode: str = "w", encoding: str | None = "utf-8") -
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.filename is not None and exc.filename != tmp_name:
+            raise  # about another file the block works with: it names that file already
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
