@@ -49,7 +49,7 @@ try:
         docs = sum(1 for _ in DocBin(store_user_data=True).from_bytes(path.read_bytes()).get_docs(Vocab()))
         outcome = f"read {docs} docs"
     elif side == "check":
-        docbin.check_docbin(path.read_bytes(), path)
+        docbin.checked_bytes(path)
         outcome = "passed the check"
     else:
         items = list(docbin.read(path))
@@ -141,8 +141,10 @@ def write_real(path: Path, copies: int) -> int:
     seeds = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "seeds"
     texts = [p.read_text(encoding="utf-8") for p in sorted(seeds.glob("*.txt"))]
     if not texts:
-        texts = [f"Report {i}: forces shelled the village north of Idlib on Thursday." * 20
-                 for i in range(5)]
+        texts = [
+            f"Report {i}: forces shelled the village north of Idlib on Thursday." * 20
+            for i in range(5)
+        ]
     nlp = spacy.blank("en")
     doc_bin = DocBin(attrs=["ENT_IOB", "ENT_TYPE"], store_user_data=True)
     for i in range(copies):

@@ -15,6 +15,7 @@ ignores it.
 
 from __future__ import annotations
 
+import os
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -37,7 +38,6 @@ from annotator.formats.fileio import (
     atomic_output,
     expansion_limit,
     expansion_rule,
-    read_bytes,
     size_text,
     value_problem,
 )
@@ -137,12 +137,11 @@ def _expect(stream: BoundedInflater, kinds: tuple[str, ...], what: str) -> tuple
     return kind, size
 
 
-def _check_layout(data: bytes) -> None:
+def _check_layout(stream: BoundedInflater) -> None:
     """Walk the msgpack map inside the zlib stream the way spaCy's DocBin lays it out,
-    decompressing a piece at a time and holding no value bigger than a doc's lengths, so
-    that a file which would take more memory than expansion_limit allows is refused before
+    decompressing a piece at a time and holding no value bigger than the docs' lengths, so
+    that a file which would take more memory than the stream's limit is refused before
     spaCy expands it. Raises ExpansionError, _NotDocBin, zlib.error or EOFError."""
-    stream = BoundedInflater(data, expansion_limit(len(data)))
     budget = _Budget(stream)
     _, fields = _expect(stream, ("map",), "the DocBin")
     if fields > 16:
@@ -182,8 +181,6 @@ def _check_layout(data: bytes) -> None:
             counts[key] = count
             for _ in range(count):
                 _check_item(stream, budget, key)
-    if not stream.at_end():
-        raise _NotDocBin("extra data after the DocBin")
     if len(lengths) % 4 or "lengths" not in bins:
         raise _NotDocBin("no valid 'lengths'")
     docs = len(lengths) // 4
@@ -225,17 +222,24 @@ def _check_item(stream: BoundedInflater, budget: _Budget, key: str) -> None:
                     stream.skip(size)
 
 
-def check_docbin(data: bytes, path: Path) -> None:
-    """Refuse (InputError) the bytes of a ``.spacy`` file that are not a DocBin, or whose
-    decompression would take more memory than fileio.expansion_limit allows (a
-    decompression bomb), before spaCy decompresses them."""
+def checked_bytes(path: Path) -> bytes:
+    """The bytes of the ``.spacy`` file ``path``, once checked: InputError for a file that is
+    not a DocBin, or whose reading would take more memory than fileio.expansion_limit allows
+    for its size (a decompression bomb), found before spaCy decompresses anything."""
     try:
-        _check_layout(data)
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size  # 0 for a device: the floor applies
+            stream = BoundedInflater(handle, expansion_limit(size))
+            _check_layout(stream)
+            if not stream.at_end():
+                raise _NotDocBin("extra data after the DocBin")
+            return stream.compressed()
+    except OSError as exc:
+        raise InputError(f"cannot read ({exc.strerror or type(exc).__name__})", path=path) from None
     except ExpansionError:
         raise InputError(
-            f"would take more than {size_text(expansion_limit(len(data)))} of memory to read "
-            f"(the limit is {expansion_rule(len(data))}); refused as a possible "
-            "decompression bomb",
+            f"would take more than {size_text(expansion_limit(size))} of memory to read "
+            f"(the limit is {expansion_rule(size)}); refused as a possible decompression bomb",
             path=path,
         ) from None
     except zlib.error:
@@ -256,8 +260,7 @@ def read(path: Path, *, spans_key: str | None = None) -> Iterator[AnnotatedRecor
     from spacy.vocab import Vocab
 
     try:
-        data = read_bytes(path)
-        check_docbin(data, path)
+        data = checked_bytes(path)
     except InputError as exc:
         yield exc
         return

@@ -328,15 +328,23 @@ class ExpansionError(Exception):
 
 
 class BoundedInflater:
-    """Decompress a zlib stream a piece at a time (zlib.decompressobj with max_length), never
-    holding more than a piece of its output, and never expanding past ``limit`` bytes in all:
-    a decompression bomb is refused after ``limit`` bytes of work, with no more memory than
-    one piece. ``take`` and ``skip`` raise ExpansionError past the limit, zlib.error for data
-    that is not zlib, and EOFError when the stream ends early."""
+    """Decompress a zlib stream read from ``source`` (an open binary file) a piece at a time
+    with zlib.decompressobj and max_length, never holding more than a piece of its output
+    and never expanding past ``limit`` bytes in all: a decompression bomb is refused after
+    at most ``limit`` bytes of work, with no more memory than a piece, and a device such as
+    /dev/zero at its first piece. ``compressed()`` gives back what was read, for a library
+    that wants the compressed bytes whole.
 
-    def __init__(self, data: bytes, limit: int, piece: int = _CHUNK):
+    ``take`` and ``skip`` raise ExpansionError past the limit (or when the compressed input
+    is larger than EXPANSION_CAP), zlib.error for data that is not zlib, and EOFError when
+    the stream ends early."""
+
+    def __init__(self, source: IO[bytes], limit: int, piece: int = _CHUNK):
+        self._source = source
         self._inflater = zlib.decompressobj()
-        self._pending = data  # compressed input not yet given to zlib
+        self._read: list[bytes] = []  # every compressed piece read so far
+        self._read_size = 0
+        self._pending = b""  # compressed input not yet given to zlib
         self._buffer = b""
         self._position = 0
         self.limit = limit
@@ -349,11 +357,17 @@ class BoundedInflater:
             raise EOFError("the compressed stream ends early")
         if self.produced >= self.limit:
             raise ExpansionError(self.limit)
+        if not self._pending:
+            self._pending = self._source.read(self._piece)
+            if not self._pending:
+                raise EOFError("the compressed stream is truncated")
+            self._read.append(self._pending)
+            self._read_size += len(self._pending)
+            if self._read_size > EXPANSION_CAP:
+                raise ExpansionError(self.limit)
         room = min(self._piece, self.limit - self.produced + 1)
         out = self._inflater.decompress(self._pending, room)
         self._pending = self._inflater.unconsumed_tail
-        if not out and not self._pending and not self._inflater.eof:
-            raise EOFError("the compressed stream is truncated")
         self.produced += len(out)
         if self.produced > self.limit:
             raise ExpansionError(self.limit)
@@ -382,40 +396,20 @@ class BoundedInflater:
             size -= step
 
     def at_end(self) -> bool:
-        """Whether the stream ends exactly here (no decompressed bytes left)."""
-        if len(self._buffer) > self._position:
-            return False
-        while not self._inflater.eof:
+        """Whether the data ends exactly here: no decompressed bytes left, the zlib stream
+        closed, and nothing in the file after it."""
+        while len(self._buffer) == self._position and not self._inflater.eof:
             try:
                 self._more()
             except EOFError:
-                return True
-            if len(self._buffer) > self._position:
-                return False
-        return True
+                return False  # the stream stops before its end
+        if len(self._buffer) > self._position:
+            return False
+        return not self._inflater.unused_data and not self._source.read(1)
 
-
-def read_bytes(path: Path, limit: int = EXPANSION_CAP) -> bytes:
-    """The whole file as bytes, refusing more than ``limit`` (a device, a huge file)."""
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        with path.open("rb") as handle:
-            while True:
-                chunk = handle.read(_CHUNK)
-                if not chunk:
-                    break
-                size += len(chunk)
-                if size > limit:
-                    raise InputError(
-                        f"file is larger than {size_text(limit)}, the most annotator reads as "
-                        "one file",
-                        path=path,
-                    )
-                chunks.append(chunk)
-    except OSError as exc:
-        raise _cannot_read(path, exc) from None
-    return b"".join(chunks)
+    def compressed(self) -> bytes:
+        """Every compressed byte read so far, joined."""
+        return b"".join(self._read)
 
 
 # --- output -----------------------------------------------------------------------------
