@@ -405,3 +405,21 @@ def test_formats_export_json_is_standard():
     assert export_json({"a": [1, 2.5, None]}, _record({})) == '{"a": [1, 2.5, null]}'
     with pytest.raises(ExportError, match=re.escape("article 3 “T”: its metadata holds NaN")):
         export_json({"a": float("inf")}, _record({}))
+
+
+def test_fileio_iter_lines_splits_lines_across_read_blocks(tmp_path):
+    # Lines of every length around the 1 MiB blocks iter_lines reads, CRLF ends, a BOM, a
+    # blank line and no line end at the end: the same lines as splitting the whole file.
+    pieces = (
+        ["\ufeffTitle\r"]
+        + [("é" * (n % 7) + "x" * n) for n in (0, 1, 2**20 - 3, 5, 2**20, 3 * 2**20 + 7, 0)]
+        + ["last"]
+    )
+    path = tmp_path / "lines.txt"
+    path.write_bytes("\n".join(pieces).encode("utf-8"))
+    expected = [line.rstrip("\r") for line in path.read_bytes()[3:].decode("utf-8").split("\n")]
+    got = list(fileio.iter_lines(path))
+    assert [number for number, _ in got] == list(range(1, len(expected) + 1))
+    assert [line for _, line in got] == expected
+    path.write_bytes(b"one\ntwo\n")  # a final line end adds no empty line
+    assert list(fileio.iter_lines(path)) == [(1, "one"), (2, "two")]

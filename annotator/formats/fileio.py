@@ -92,48 +92,66 @@ def iter_lines(path: Path, limit: int = MAX_LINE_BYTES) -> Iterator[tuple[int, s
 
     A line longer than ``limit`` bytes ends the file: its InputError comes last, as nothing
     after it can be read without holding that line (for /dev/zero, without end) in memory.
+    The file is read a MiB at a time and split into lines here, which holds at most one
+    MiB and one line.
     """
     try:
         handle = path.open("rb")
     except OSError as exc:
         raise _cannot_read(path, exc) from None
     with handle:
-        readline = handle.readline
         number = 0
+        start: list[bytes] = []  # pieces of a line that no block has ended yet
+        started = 0  # their length
         while True:
             try:
-                raw = readline(limit + 1)
+                block = handle.read(_CHUNK)
             except OSError as exc:
                 raise _cannot_read(path, exc) from None
-            if not raw:
-                return
-            number += 1
-            if len(raw) > limit and not raw.endswith(b"\n"):
-                reason = (
-                    "binary data (NUL byte), not a text file"
-                    if b"\x00" in raw
-                    else f"line is longer than {size_text(limit)}, the most annotator reads "
-                    "as one line"
-                )
-                yield (
-                    number,
-                    InputError(
-                        f"{reason}; the rest of the file is not read", path=path, line=number
-                    ),
-                )
-                return
-            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            if b"\x00" not in raw:
-                try:
-                    yield number, raw.decode("utf-8").rstrip("\r\n")
+            if not block:
+                lines = [b"".join(start)] if start else []
+            else:
+                lines = block.split(b"\n")
+                tail = lines.pop()  # what follows the block's last line end
+                if not lines:  # no line end in this block: the line goes on
+                    start.append(tail)
+                    started += len(tail)
+                    if started > limit:
+                        yield number + 1, _too_long(b"".join(start), path, number + 1, limit)
+                        return
                     continue
-                except UnicodeDecodeError:
-                    pass
-            try:
-                _decode(raw, path, number)
-            except InputError as exc:
-                yield number, exc
+                if start:
+                    start.append(lines[0])
+                    lines[0] = b"".join(start)
+                start, started = ([tail], len(tail)) if tail else ([], 0)
+            for raw in lines:
+                number += 1
+                if len(raw) > limit:
+                    yield number, _too_long(raw, path, number, limit)
+                    return
+                if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                    raw = raw[3:]
+                if b"\x00" not in raw:
+                    try:
+                        yield number, raw.decode("utf-8").rstrip("\r")
+                        continue
+                    except UnicodeDecodeError:
+                        pass
+                try:
+                    _decode(raw, path, number)
+                except InputError as exc:
+                    yield number, exc
+            if not block:
+                return
+
+
+def _too_long(raw: bytes, path: Path, number: int, limit: int) -> InputError:
+    reason = (
+        "binary data (NUL byte), not a text file"
+        if b"\x00" in raw
+        else f"line is longer than {size_text(limit)}, the most annotator reads as one line"
+    )
+    return InputError(f"{reason}; the rest of the file is not read", path=path, line=number)
 
 
 # --- JSON -----------------------------------------------------------------------------
@@ -244,9 +262,37 @@ def _walk(value: Any, where: str) -> str | None:
     return f"'{where or 'value'}' is a {kind.__name__}, not a JSON value"
 
 
-def decode_json(text: str, path: Path, *, line: int, start: int = 0) -> tuple[Any, int]:
-    """The JSON value that starts at ``start`` in ``text`` (after whitespace) and the index
-    where it ends. ``line`` is the file's line number at ``start``.
+def _decoding_error(exc: Exception, text: str, path: Path, line: int, start: int) -> InputError:
+    if isinstance(exc, json.JSONDecodeError):
+        error_line = line + text.count("\n", start, exc.pos)
+        return InputError(
+            f"invalid JSON ({exc.msg} at column {exc.colno})", path=path, line=error_line
+        )
+    if isinstance(exc, RecursionError):
+        return InputError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels", path=path, line=line)
+    assert isinstance(exc, _NotStandard)
+    return InputError(
+        f"{visible(exc.token)[:40]} is not a standard JSON number (JSON has no NaN or "
+        "Infinity); write null or a finite number",
+        path=path,
+        line=line,
+    )
+
+
+def _check_decoded(value: Any, span: str, path: Path, line: int) -> None:
+    # Nesting deeper than the limit needs more brackets than the limit: counting them (in C)
+    # spares most records the walk.
+    if span.count("[") + span.count("{") > MAX_JSON_DEPTH and _deeper_than(value, MAX_JSON_DEPTH):
+        raise InputError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels", path=path, line=line)
+    if "\\u" in span and _SUSPECT_ESCAPE.search(span):
+        problem = _walk(value, "")
+        if problem:
+            raise InputError(problem, path=path, line=line)
+
+
+def parse_json(text: str, path: Path, line: int) -> Any:
+    """The one JSON value ``text`` holds (whitespace around it allowed), read on line
+    ``line`` of ``path``.
 
     Anything but standard JSON within our bounds is an InputError naming the line: invalid
     JSON, NaN or Infinity, nesting deeper than MAX_JSON_DEPTH (JSON nested 100,000 deep
@@ -254,49 +300,45 @@ def decode_json(text: str, path: Path, *, line: int, start: int = 0) -> tuple[An
     (escaped as ``\\u0000``, ``\\ud800``), which no database stores as text.
     """
     try:
-        value, end = _DECODER.raw_decode(text, start)
-    except json.JSONDecodeError as exc:
-        error_line = line + text.count("\n", start, exc.pos)
-        raise InputError(
-            f"invalid JSON ({exc.msg} at column {exc.colno})", path=path, line=error_line
-        ) from None
-    except RecursionError:
-        raise InputError(
-            f"JSON nested deeper than {MAX_JSON_DEPTH} levels", path=path, line=line
-        ) from None
-    except _NotStandard as exc:
-        raise InputError(
-            f"{visible(exc.token)[:40]} is not a standard JSON number (JSON has no NaN or "
-            "Infinity); write null or a finite number",
-            path=path,
-            line=line,
-        ) from None
-    span = text if start == 0 and end == len(text) else text[start:end]
-    if span.count("[") + span.count("{") > MAX_JSON_DEPTH and _deeper_than(value, MAX_JSON_DEPTH):
-        raise InputError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels", path=path, line=line)
-    if "\\u" in span and _SUSPECT_ESCAPE.search(span):
-        problem = _walk(value, "")
-        if problem:
-            raise InputError(problem, path=path, line=line)
-    return value, end
-
-
-def parse_json(text: str, path: Path, line: int) -> Any:
-    """The one JSON value ``text`` holds (surrounding whitespace allowed); see decode_json."""
-    value, end = decode_json(text, path, line=line, start=_skip_space(text, 0))
-    end = _skip_space(text, end)
-    if end != len(text):
-        raise InputError(
-            f"invalid JSON (extra data after the value at column {end + 1})", path=path, line=line
-        )
+        value = _DECODER.decode(text)
+    except (json.JSONDecodeError, RecursionError, _NotStandard) as exc:
+        raise _decoding_error(exc, text, path, line, 0) from None
+    _check_decoded(value, text, path, line)
     return value
 
 
-_SPACE = re.compile(r"[ \t\n\r]*")
+def iter_json_lines(path: Path) -> Iterator[tuple[int, Any]]:
+    """(line number, value) for each non-blank line of a JSON-lines file, each value read
+    as parse_json reads it; a bad line comes as (its number, the InputError naming it)."""
+    decode = _DECODER.decode
+    for number, line in iter_lines(path):
+        if type(line) is not str:
+            yield number, line  # the InputError of a line that is not text
+            continue
+        try:
+            value = decode(line)
+        except (json.JSONDecodeError, RecursionError, _NotStandard) as exc:
+            if line.strip():
+                yield number, _decoding_error(exc, line, path, number, 0)
+            continue
+        try:
+            _check_decoded(value, line, path, number)
+        except InputError as exc:
+            yield number, exc
+            continue
+        yield number, value
 
 
-def _skip_space(text: str, position: int) -> int:
-    return _SPACE.match(text, position).end()  # type: ignore[union-attr]
+def decode_json(text: str, path: Path, *, line: int, start: int) -> tuple[Any, int]:
+    """The JSON value that starts at index ``start`` of ``text``, and the index where it
+    ends, for a file of several values; ``line`` is the file's line at ``start``. The same
+    checks as parse_json."""
+    try:
+        value, end = _DECODER.raw_decode(text, start)
+    except (json.JSONDecodeError, RecursionError, _NotStandard) as exc:
+        raise _decoding_error(exc, text, path, line, start) from None
+    _check_decoded(value, text[start:end], path, line)
+    return value, end
 
 
 # --- compressed input -------------------------------------------------------------------

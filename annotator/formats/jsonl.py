@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from annotator.domain.errors import InputError
 from annotator.domain.records import ArticleRecord
 from annotator.domain.text import normalise_text
-from annotator.formats.fileio import iter_lines, parse_json
+from annotator.formats.fileio import iter_json_lines, parse_json
 
 SUFFIXES = (".jsonl", ".ndjson")
 
@@ -19,10 +19,13 @@ T = TypeVar("T")
 def parse_json_line(line: str, path: Path, number: int) -> dict[str, Any] | None:
     """The JSON object on one line, None for a blank line, InputError for anything else
     (fileio.parse_json says what it refuses: NaN, deep nesting, NUL, lone surrogates...)."""
-    if not line.strip():
-        return None
-    value = parse_json(line, path, number)
-    if not isinstance(value, dict):
+    try:
+        value = parse_json(line, path, number)
+    except InputError:
+        if not line.strip():
+            return None
+        raise
+    if type(value) is not dict:
         raise InputError(
             f"expected a JSON object, got {type(value).__name__}", path=path, line=number
         )
@@ -33,17 +36,20 @@ def read_records(
     path: Path, build: Callable[[dict[str, Any], Path, int], T]
 ) -> Iterator[T | InputError]:
     """Yield ``build(object, path, line number)`` (or the InputError of that line) for each
-    non-blank line of a JSONL file: the reading loop of every JSONL exchange format."""
-    for number, line in iter_lines(path):
-        if isinstance(line, InputError):
-            yield line
-            continue
-        try:
-            obj = parse_json_line(line, path, number)
-            if obj is not None:
-                yield build(obj, path, number)
-        except InputError as exc:
-            yield exc
+    non-blank line of a JSONL file: the reading loop of every JSONL exchange format, within
+    fileio's bounds (line length, nesting, NaN, NUL, lone surrogates)."""
+    for number, value in iter_json_lines(path):
+        if type(value) is dict:
+            try:
+                yield build(value, path, number)
+            except InputError as exc:
+                yield exc
+        elif isinstance(value, InputError):
+            yield value
+        else:
+            yield InputError(
+                f"expected a JSON object, got {type(value).__name__}", path=path, line=number
+            )
 
 
 def article_from_object(obj: dict[str, Any], path: Path, number: int) -> ArticleRecord:
