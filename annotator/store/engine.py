@@ -87,6 +87,7 @@ def name_errors(engine: Engine, url: str, timeout_ms: int | None = None) -> None
     """Mark every driver error raised through ``engine`` with the database it concerns (and
     the lock wait in force), for database_error_message. The exceptions keep their types,
     so that code which retries on OperationalError still sees one."""
+    file = url[len("sqlite:///") :] if url.startswith("sqlite:///") else None
 
     @event.listens_for(engine, "handle_error")
     def _mark(context: ExceptionContext) -> None:
@@ -95,6 +96,7 @@ def name_errors(engine: Engine, url: str, timeout_ms: int | None = None) -> None
                 try:
                     exc.annotator_database = where(url)  # type: ignore[union-attr]
                     exc.annotator_wait_ms = timeout_ms  # type: ignore[union-attr]
+                    exc.annotator_sqlite_file = file  # type: ignore[union-attr]
                 except AttributeError:
                     pass
 
@@ -107,12 +109,12 @@ _EXPLAINED: tuple[tuple[str, str | None], ...] = (
     ("database table is locked", _LOCKED),
     (
         "readonly database",
-        "the database is read-only; check the permissions of the file and of its folder "
-        "(SQLite writes files beside it)",
+        "the database is read-only: the file, its folder or its disk may not be written "
+        "(SQLite also writes files beside it)",
     ),
     ("database or disk is full", _FULL),
     ("no space left on device", _FULL),
-    ("disk i/o error", "disk I/O error (is the disk full, or failing?)"),
+    ("disk i/o error", "disk I/O error (is the disk failing?)"),
     (
         "malformed",
         "the database file is damaged (database disk image is malformed); restore it from a backup",
@@ -138,6 +140,12 @@ def explain_database_error(exc: BaseException) -> tuple[str | None, str, str | N
     wait_ms = getattr(exc, "annotator_wait_ms", None) or getattr(driver, "annotator_wait_ms", None)
     detail = " ".join(str(driver).split())[:200] or type(driver).__name__
     lowered = detail.lower()
+    file = getattr(exc, "annotator_sqlite_file", None) or getattr(
+        driver, "annotator_sqlite_file", None
+    )
+    if file and ("i/o error" in lowered or "full" in lowered) and _disk_is_full(file):
+        # SQLite says "disk I/O error" when the full disk stops its shared-memory file.
+        return database, detail, _FULL
     for needle, explained in _EXPLAINED:
         if needle in lowered:
             if explained is None:
@@ -157,6 +165,16 @@ def database_error_message(exc: BaseException) -> str | None:
     database, detail, what = explained
     what = what or f"database error ({detail})"
     return f"{database}: {what}" if database else what
+
+
+def _disk_is_full(file: str) -> bool:
+    """Whether the file system holding ``file`` has (almost) no room left."""
+    import shutil
+
+    try:
+        return shutil.disk_usage(Path(file).parent).free < 256 * 1024
+    except OSError:
+        return False
 
 
 def _is_database_error(exc: BaseException) -> bool:
