@@ -372,3 +372,14 @@ def test_cli_failure_message_of_each_kind(monkeypatch):
     assert failure_message(KeyboardInterrupt()) is None
     monkeypatch.setenv("ANNOTATOR_DEBUG", "1")
     assert failure_message(ValueError("bad")) is None  # raised, with its traceback
+
+
+def test_store_json_columns_refuse_nan(store):
+    # The last guard behind the readers: a JSON column never stores non-standard JSON.
+    from annotator.store.models import Article
+
+    with pytest.raises(Exception, match="Out of range float values are not JSON compliant"):
+        with store.write() as session:
+            session.add(Article(content_hash="h", text="t", meta={"score": float("nan")}))
+    with store.read() as session:
+        assert session.get(Article, 1) is None
