@@ -19,6 +19,7 @@ import pytest
 from annotator.cli.launch import failure_message
 from annotator.domain.errors import StoreError
 from annotator.store.engine import database_error_message, open_store
+from annotator.store.version import SCHEMA_HEAD
 from tests.conftest import REPO, dump
 
 ANNOTATOR = [sys.executable, "-m", "annotator"]
@@ -297,7 +298,7 @@ def test_store_alembic_version_of_two_rows_is_refused(tmp_path):
     conn.close()
     before = dump(db)
     message = (
-        f"{db}: its alembic_version table holds 2 schema versions ('0001_initial', "
+        f"{db}: its alembic_version table holds 2 schema versions ({SCHEMA_HEAD!r}, "
         "'0002_other') where an annotator database has one; it was changed by another "
         "program or by hand"
     )
