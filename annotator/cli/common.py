@@ -7,7 +7,6 @@ import os
 from collections.abc import Callable
 from typing import Annotated, ParamSpec, TypeVar
 
-import click
 import typer
 
 from annotator import __version__
@@ -40,6 +39,9 @@ DbOption = Annotated[
     ),
 ]
 
+# Typer raises its own (vendored) click's exceptions; their base class, found from one.
+_ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -55,8 +57,8 @@ def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
         except AnnotatorError as exc:
             typer.echo(f"error: {visible(str(exc))}", err=True)
             raise typer.Exit(1) from None
-        except (typer.Exit, typer.Abort, click.exceptions.ClickException):
-            raise
+        except (typer.Exit, typer.Abort, typer.BadParameter, _ClickException):
+            raise  # typer's own: usage errors (exit 2) and exits
         except Exception as exc:
             message = failure_message(exc)
             if message is None:
