@@ -13,6 +13,7 @@ import typer
 
 from annotator import __version__
 from annotator.cli.launch import DEFAULT_DB as DEFAULT_DATABASE
+from annotator.cli.launch import failure_message
 from annotator.domain.errors import AnnotatorError
 from annotator.domain.text import visible
 
@@ -41,12 +42,16 @@ DbOption = Annotated[
     ),
 ]
 
+# Typer raises its own (vendored) click's exceptions; their base class, found from one.
+_ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
 def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn our errors into one line on stderr and exit status 1 (no traceback)."""
+    """Turn every error into one line on stderr and exit status 1, no traceback (see
+    launch.failure_message for what each kind says)."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -54,6 +59,14 @@ def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except AnnotatorError as exc:
             typer.echo(f"error: {visible(str(exc))}", err=True)
+            raise typer.Exit(1) from None
+        except (typer.Exit, typer.Abort, typer.BadParameter, _ClickException):
+            raise  # typer's own: usage errors (exit 2) and exits
+        except Exception as exc:
+            message = failure_message(exc)
+            if message is None:
+                raise
+            typer.echo(f"error: {message}", err=True)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             typer.echo("interrupted: nothing of the unfinished step was stored", err=True)

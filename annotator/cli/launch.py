@@ -3,6 +3,8 @@ quick path that parses `annotator annotate` with argparse (see cli/quick.py)."""
 
 from __future__ import annotations
 
+import os
+
 DEFAULT_DB = "annotator.db"
 
 
@@ -30,6 +32,44 @@ def require_database(target: str) -> None:
         from annotator.domain.errors import InputError
 
         raise InputError(problem)
+
+
+def failure_message(exc: BaseException) -> str | None:
+    """The one line (without ``error:``) that a command ending with ``exc`` prints, made
+    visible; None when ``exc`` is not something a user can meet (KeyboardInterrupt, exits).
+
+    The one place where failures become messages, for typer's commands (cli.common) and the
+    quick path of `annotate` alike: our own errors say what they are; database errors are
+    named by store.engine (which database, and what happened: locked, read-only, full,
+    damaged...); an OSError names its file; an unexpected error (a bug) is one line too,
+    unless $ANNOTATOR_DEBUG is set, when it is raised with its traceback.
+    """
+    from annotator.domain.errors import AnnotatorError
+    from annotator.domain.text import visible
+
+    if not isinstance(exc, Exception):
+        return None
+    if isinstance(exc, AnnotatorError):
+        return visible(str(exc))
+    if type(exc).__module__.split(".")[0] in ("sqlalchemy", "sqlite3", "psycopg"):
+        from annotator.store.engine import database_error_message
+
+        message = database_error_message(exc)
+        if message is not None:
+            return visible(message)
+    if isinstance(exc, OSError):
+        reason = exc.strerror or type(exc).__name__
+        return visible(f"{exc.filename}: {reason}" if exc.filename else reason)
+    if isinstance(exc, MemoryError):
+        return "out of memory"
+    if os.environ.get("ANNOTATOR_DEBUG"):
+        return None
+    detail = " ".join(str(exc).split())[:200]
+    return visible(
+        f"unexpected {type(exc).__name__}"
+        + (f" ({detail})" if detail else "")
+        + "; this is a bug in annotator (ANNOTATOR_DEBUG=1 shows where)"
+    )
 
 
 def run_annotation(target: str, annotator: str, scheme: str | None, suggest: bool) -> int:

@@ -47,16 +47,17 @@ def annotate(argv: list[str]) -> bool:
     args = parse(argv)
     if args is None:
         return False
-    from annotator.cli.launch import run_annotation
-    from annotator.domain.errors import AnnotatorError
-    from annotator.domain.text import visible
+    from annotator.cli.launch import failure_message, run_annotation
 
     target = args.db or os.environ.get("ANNOTATOR_DB") or DEFAULT_DB
     try:
         code = run_annotation(target, args.annotator, args.scheme, args.suggest)
-    except AnnotatorError as exc:
-        print(f"error: {visible(str(exc))}", file=sys.stderr)
-        sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:
+        message = failure_message(exc)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
+        sys.exit(1)
     sys.exit(code)

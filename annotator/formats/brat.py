@@ -186,8 +186,9 @@ def _documents(
 
 def read(path: Path) -> Iterator[AnnotatedRecord | ArticleRecord | InputError]:
     """Yield the documents of a brat project folder (one annotator per first-level
-    subfolder), of a folder of documents, or of one ``.ann``/``.txt`` file."""
-    if path.is_file():
+    subfolder), of a folder of documents, or of one ``.ann``/``.txt`` file (anything that
+    is not a folder, a device such as /dev/zero too, is taken as a file)."""
+    if not path.is_dir():
         txt, ann = path.with_suffix(".txt"), path.with_suffix(".ann")
         if not txt.exists():
             yield InputError(f"no {txt.name} beside it", path=path)

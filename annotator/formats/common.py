@@ -4,6 +4,7 @@ problems on export, and file names that are safe for annotator and document name
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from annotator.domain.text import (
     normalise_with_offsets,
     visible,
 )
+from annotator.formats.fileio import character_problem
 
 # Article fields that travel inside a format's metadata object, next to the article's own
 # meta: on export they are added to it, on import taken out of it again.
@@ -108,6 +110,9 @@ def build_record(
         raise InputError(
             "record has no 'text'" if text is None else "'text' must be a string", **location
         )
+    problem = character_problem(text)
+    if problem:
+        raise InputError(f"'text' {problem}", **location)
     checked: list[tuple[int, int, str]] = []
     length = len(text)
     for index, raw in enumerate(spans, 1):
@@ -180,6 +185,19 @@ def export_where(record: AnnotatedRecord) -> str:
     title = record.article.title
     name = f"article {record.article_id}" if record.article_id is not None else "article"
     return f"{name} “{title[:60]}”" if title else name
+
+
+def export_json(value: Any, record: AnnotatedRecord, **options: Any) -> str:
+    """``value`` as standard JSON text (``json.dumps`` with ``allow_nan=False``); a NaN or
+    infinite number, which only data stored before imports refused them can hold, is an
+    ExportError naming the record's article instead of a non-standard ``NaN`` in the file."""
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, **options)
+    except ValueError:
+        raise ExportError(
+            f"{export_where(record)}: its metadata holds NaN or Infinity, which standard JSON "
+            "cannot hold; set those values to null or a number and export again"
+        ) from None
 
 
 @dataclass

@@ -21,6 +21,7 @@ from annotator.formats.common import (
     RawSpan,
     article_meta,
     build_record,
+    export_json,
     safe_file_name,
     split_meta,
 )
@@ -109,5 +110,5 @@ def write(records: Iterable[AnnotatedRecord], folder: Path) -> list[Path]:
             if handle is None:
                 handle = stack.enter_context(atomic_output(folder / f"{name}.jsonl"))
                 files[name] = handle
-            handle.write(json.dumps(line_of(record), ensure_ascii=False) + "\n")
+            handle.write(export_json(line_of(record), record) + "\n")
     return [folder / f"{name}.jsonl" for name in sorted(files)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -10,7 +9,7 @@ from typing import Any, TypeVar
 from annotator.domain.errors import InputError
 from annotator.domain.records import ArticleRecord
 from annotator.domain.text import normalise_text
-from annotator.formats.fileio import iter_lines
+from annotator.formats.fileio import iter_json_lines, parse_json
 
 SUFFIXES = (".jsonl", ".ndjson")
 
@@ -18,16 +17,15 @@ T = TypeVar("T")
 
 
 def parse_json_line(line: str, path: Path, number: int) -> dict[str, Any] | None:
-    """The JSON object on one line, None for a blank line, InputError for anything else."""
-    if not line.strip():
-        return None
+    """The JSON object on one line, None for a blank line, InputError for anything else
+    (fileio.parse_json says what it refuses: NaN, deep nesting, NUL, lone surrogates...)."""
     try:
-        value = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"invalid JSON ({exc.msg} at column {exc.colno})", path=path, line=number
-        ) from None
-    if not isinstance(value, dict):
+        value = parse_json(line, path, number)
+    except InputError:
+        if not line.strip():
+            return None
+        raise
+    if type(value) is not dict:
         raise InputError(
             f"expected a JSON object, got {type(value).__name__}", path=path, line=number
         )
@@ -38,17 +36,20 @@ def read_records(
     path: Path, build: Callable[[dict[str, Any], Path, int], T]
 ) -> Iterator[T | InputError]:
     """Yield ``build(object, path, line number)`` (or the InputError of that line) for each
-    non-blank line of a JSONL file: the reading loop of every JSONL exchange format."""
-    for number, line in iter_lines(path):
-        if isinstance(line, InputError):
-            yield line
-            continue
-        try:
-            obj = parse_json_line(line, path, number)
-            if obj is not None:
-                yield build(obj, path, number)
-        except InputError as exc:
-            yield exc
+    non-blank line of a JSONL file: the reading loop of every JSONL exchange format, within
+    fileio's bounds (line length, nesting, NaN, NUL, lone surrogates)."""
+    for number, value in iter_json_lines(path):
+        if type(value) is dict:
+            try:
+                yield build(value, path, number)
+            except InputError as exc:
+                yield exc
+        elif isinstance(value, InputError):
+            yield value
+        else:
+            yield InputError(
+                f"expected a JSON object, got {type(value).__name__}", path=path, line=number
+            )
 
 
 def article_from_object(obj: dict[str, Any], path: Path, number: int) -> ArticleRecord:
@@ -87,26 +88,4 @@ def article_from_object(obj: dict[str, Any], path: Path, number: int) -> Article
 
 def read(path: Path) -> Iterator[ArticleRecord | InputError]:
     """Yield one article (or the error that line has) per non-blank line of ``path``."""
-    loads = json.loads
-    for number, line in iter_lines(path):
-        if type(line) is not str:
-            yield line  # the InputError of a line that is not UTF-8
-            continue
-        try:
-            obj = loads(line)
-        except json.JSONDecodeError as exc:
-            if not line.strip():
-                continue
-            yield InputError(
-                f"invalid JSON ({exc.msg} at column {exc.colno})", path=path, line=number
-            )
-            continue
-        if type(obj) is not dict:
-            yield InputError(
-                f"expected a JSON object, got {type(obj).__name__}", path=path, line=number
-            )
-            continue
-        try:
-            yield article_from_object(obj, path, number)
-        except InputError as exc:
-            yield exc
+    yield from read_records(path, article_from_object)

@@ -18,7 +18,6 @@ predictions brings its article only.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -31,10 +30,11 @@ from annotator.formats.common import (
     RawSpan,
     article_meta,
     build_record,
+    export_json,
     group_by_article,
     split_meta,
 )
-from annotator.formats.fileio import atomic_output, read_text
+from annotator.formats.fileio import atomic_output, decode_json, read_text
 
 SUFFIXES = (".json",)
 OUTPUT = "tasks.json"
@@ -47,9 +47,10 @@ _WHITESPACE = " \t\r\n"
 
 def _json_values(path: Path) -> Iterator[tuple[int, Any] | InputError]:
     """(line, value) for each task of a JSON list, a single task, or tasks one after another;
-    the line of each task is where it starts, for messages."""
+    the line of each task is where it starts, for messages. Each task is decoded within
+    fileio's bounds (nesting, NaN, NUL, lone surrogates); text after the list's closing
+    ``]`` is refused."""
     text = read_text(path)
-    decoder = json.JSONDecoder()
     position, line = 0, 1
 
     def skip(pos: int) -> int:
@@ -69,13 +70,18 @@ def _json_values(path: Path) -> Iterator[tuple[int, Any] | InputError]:
         index = skip(index + 1)
     while index < len(text):
         if in_list and text[index] == "]":
+            after = skip(index + 1)
+            if after < len(text):
+                yield InputError(
+                    "unexpected text after the closing ']' of the task list",
+                    path=path,
+                    line=line_at(after),
+                )
             return
         try:
-            value, end = decoder.raw_decode(text, index)
-        except json.JSONDecodeError as exc:
-            yield InputError(
-                f"invalid JSON ({exc.msg} at column {exc.colno})", path=path, line=exc.lineno
-            )
+            value, end = decode_json(text, path, line=line_at(index), start=index)
+        except InputError as exc:
+            yield exc
             return
         yield line_at(index), value
         index = skip(end)
@@ -275,7 +281,7 @@ def write(records: Iterable[AnnotatedRecord], out: Path) -> int:
         handle.write("[")
         for group in group_by_article(records):
             handle.write(",\n" if count else "\n")
-            handle.write(json.dumps(task_of(group), ensure_ascii=False, indent=2))
+            handle.write(export_json(task_of(group), group[0], indent=2))
             count += 1
         handle.write("\n]\n")
     return count

@@ -25,7 +25,7 @@ from annotator.domain.errors import InputError
 from annotator.domain.records import AnnotatedRecord
 from annotator.domain.spans import Span, Status, cut_tokens
 from annotator.domain.text import content_hash
-from annotator.formats.common import RawSpan, article_meta, build_record, split_meta
+from annotator.formats.common import RawSpan, article_meta, build_record, export_json, split_meta
 from annotator.formats.fileio import atomic_output
 from annotator.formats.jsonl import read_records
 
@@ -171,6 +171,6 @@ def write(
                 tokenize(record.article.text),
                 (offset for span in record.spans for offset in (span.start, span.end)),
             )
-            handle.write(json.dumps(task(record, tokens, dataset), ensure_ascii=False) + "\n")
+            handle.write(export_json(task(record, tokens, dataset), record) + "\n")
             count += 1
     return count

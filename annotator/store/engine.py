@@ -2,20 +2,38 @@
 
 from __future__ import annotations
 
+import functools
+import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlmodel import Session
 
 from annotator.domain.errors import StoreError
 from annotator.store import version
 
+# How long a SQLite connection waits for another process's write lock before it gives up;
+# $ANNOTATOR_BUSY_TIMEOUT (seconds) sets another wait.
 BUSY_TIMEOUT_MS = 30_000
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# JSON columns are written as standard JSON: NaN or Infinity raise instead of being stored.
+_JSON_DUMPS = functools.partial(json.dumps, allow_nan=False)
+
+
+def busy_timeout_ms() -> int:
+    """The write-lock wait, in milliseconds: $ANNOTATOR_BUSY_TIMEOUT seconds, else the default."""
+    value = os.environ.get("ANNOTATOR_BUSY_TIMEOUT", "").strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        return BUSY_TIMEOUT_MS
+    return max(0, int(seconds * 1000))
 
 
 def resolve_url(db: str | Path) -> str:
@@ -29,13 +47,19 @@ def resolve_url(db: str | Path) -> str:
 
 
 def create_store_engine(url: str) -> Engine:
-    """An engine with our connection settings; SQLite gets WAL, foreign keys, busy timeout."""
+    """An engine with our connection settings; SQLite gets WAL, foreign keys, busy timeout.
+    Every database error raised through it carries the database's name (see name_errors)."""
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True, json_serializer=_JSON_DUMPS)
+        name_errors(engine, url)
+        return engine
+    timeout_ms = busy_timeout_ms()
     engine = create_engine(
         url,
-        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        connect_args={"timeout": timeout_ms / 1000, "check_same_thread": False},
+        json_serializer=_JSON_DUMPS,
     )
+    name_errors(engine, url, timeout_ms)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
@@ -44,7 +68,7 @@ def create_store_engine(url: str) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={timeout_ms}")
         # FULL: a committed keypress survives power loss too, not only a killed process.
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
@@ -57,6 +81,108 @@ def create_store_engine(url: str) -> Engine:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def name_errors(engine: Engine, url: str, timeout_ms: int | None = None) -> None:
+    """Mark every driver error raised through ``engine`` with the database it concerns (and
+    the lock wait in force), for database_error_message. The exceptions keep their types,
+    so that code which retries on OperationalError still sees one."""
+    file = url[len("sqlite:///") :] if url.startswith("sqlite:///") else None
+
+    @event.listens_for(engine, "handle_error")
+    def _mark(context: ExceptionContext) -> None:
+        for exc in (context.sqlalchemy_exception, context.original_exception):
+            if exc is not None:
+                try:
+                    exc.annotator_database = where(url)  # type: ignore[union-attr]
+                    exc.annotator_wait_ms = timeout_ms  # type: ignore[union-attr]
+                    exc.annotator_sqlite_file = file  # type: ignore[union-attr]
+                except AttributeError:
+                    pass
+
+
+# What the drivers say (lower case), and what we tell the user instead (None: their words).
+_LOCKED = "database is locked by another process (waited {wait}); try again when it finishes"
+_FULL = "the disk is full; free some space and try again"
+_EXPLAINED: tuple[tuple[str, str | None], ...] = (
+    ("database is locked", _LOCKED),
+    ("database table is locked", _LOCKED),
+    (
+        "readonly database",
+        "the database is read-only: the file, its folder or its disk may not be written "
+        "(SQLite also writes files beside it)",
+    ),
+    ("database or disk is full", _FULL),
+    ("no space left on device", _FULL),
+    ("disk i/o error", "disk I/O error (is the disk failing?)"),
+    (
+        "malformed",
+        "the database file is damaged (database disk image is malformed); restore it from a backup",
+    ),
+    ("file is not a database", None),
+    (
+        "unable to open database file",
+        "cannot open database file; check that its folder exists and may be written",
+    ),
+    ("connection refused", "cannot connect to the database server (connection refused)"),
+)
+
+
+def explain_database_error(exc: BaseException) -> tuple[str | None, str, str | None] | None:
+    """(database name, the driver's message on one line, our explanation or None) for a
+    database error (SQLAlchemy's or a driver's); None when ``exc`` is not one."""
+    driver = getattr(exc, "orig", None) or exc
+    if not _is_database_error(exc) and not _is_database_error(driver):
+        return None
+    database = getattr(exc, "annotator_database", None) or getattr(
+        driver, "annotator_database", None
+    )
+    wait_ms = getattr(exc, "annotator_wait_ms", None) or getattr(driver, "annotator_wait_ms", None)
+    detail = " ".join(str(driver).split())[:200] or type(driver).__name__
+    lowered = detail.lower()
+    file = getattr(exc, "annotator_sqlite_file", None) or getattr(
+        driver, "annotator_sqlite_file", None
+    )
+    if file and ("i/o error" in lowered or "full" in lowered) and _disk_is_full(file):
+        # SQLite says "disk I/O error" when the full disk stops its shared-memory file.
+        return database, detail, _FULL
+    for needle, explained in _EXPLAINED:
+        if needle in lowered:
+            if explained is None:
+                break
+            wait = (wait_ms if wait_ms is not None else busy_timeout_ms()) / 1000
+            return database, detail, explained.format(wait=f"{wait:g} s")
+    return database, detail, None
+
+
+def database_error_message(exc: BaseException) -> str | None:
+    """One line for a database error, naming the database and what happened, e.g.
+    ``news.db: database is locked by another process (waited 30 s); try again when it
+    finishes``; None when ``exc`` is not a database error."""
+    explained = explain_database_error(exc)
+    if explained is None:
+        return None
+    database, detail, what = explained
+    what = what or f"database error ({detail})"
+    return f"{database}: {what}" if database else what
+
+
+def _disk_is_full(file: str) -> bool:
+    """Whether the file system holding ``file`` has (almost) no room left."""
+    import shutil
+
+    try:
+        return shutil.disk_usage(Path(file).parent).free < 256 * 1024
+    except OSError:
+        return False
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, DBAPIError | sqlite3.Error):
+        return True
+    return type(exc).__module__.split(".")[0] == "psycopg" and isinstance(exc, Exception)
 
 
 class Store:
@@ -115,21 +241,24 @@ def open_store(db: str | Path, *, upgrade: bool = True) -> Store:
     try:
         engine = create_store_engine(url)
     except ArgumentError as exc:  # no such dialect, or not a URL SQLAlchemy can parse
-        raise StoreError(f"{_where(url)}: not a database URL annotator can use ({exc})") from None
+        raise StoreError(f"{where(url)}: not a database URL annotator can use ({exc})") from None
     except ImportError as exc:  # the dialect's driver is not installed
         raise StoreError(
-            f"{_where(url)}: the database driver is not installed ({exc.name or exc})"
+            f"{where(url)}: the database driver is not installed ({exc.name or exc})"
         ) from None
     store = Store(url, engine)
     try:
         current = _current_revision(engine, url)
         if current != _head():
             if not upgrade:
-                raise StoreError(f"{_where(url)}: schema {current or 'empty'} is not current")
+                raise StoreError(f"{where(url)}: schema {current or 'empty'} is not current")
             _upgrade(store, current)
     except (DatabaseError, OperationalError) as exc:
         engine.dispose()
-        raise StoreError(f"{_where(url)}: cannot open database ({_reason(exc)})") from None
+        explained = explain_database_error(exc)
+        if explained is not None and explained[2] is not None:
+            raise StoreError(f"{where(url)}: {explained[2]}") from None
+        raise StoreError(f"{where(url)}: cannot open database ({_reason(exc)})") from None
     except BaseException:
         engine.dispose()
         raise
@@ -140,10 +269,15 @@ def _head() -> str:
     return version.SCHEMA_HEAD  # read at call time, so tests can stand in a newer head
 
 
-def _where(url: str) -> str:
+def where(url: str) -> str:
+    """How messages name a database: the SQLite file's path, or the server URL without
+    user and password."""
     if url.startswith("sqlite:///"):
         return url[len("sqlite:///") :]
-    return url.split("@")[-1]
+    if url.startswith("sqlite"):
+        return ":memory:"
+    scheme, _, rest = url.partition("://")
+    return f"{scheme.split('+')[0]}://{rest.split('@')[-1]}"
 
 
 def _reason(exc: Exception) -> str:
@@ -157,12 +291,19 @@ def _current_revision(engine: Engine, url: str) -> str | None:
         if "alembic_version" not in tables:
             if tables:
                 raise StoreError(
-                    f"{_where(url)}: not an annotator database "
+                    f"{where(url)}: not an annotator database "
                     f"(it has tables {', '.join(sorted(tables)[:5])} but no schema version)"
                 )
             return None
-        row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
-        return row[0] if row else None
+        rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").fetchmany(6)
+        if len(rows) > 1:
+            shown = ", ".join(repr(row[0]) for row in rows[:5])
+            raise StoreError(
+                f"{where(url)}: its alembic_version table holds {'more than 5' if len(rows) > 5 else len(rows)} "
+                f"schema versions ({shown}) where an annotator database has one; it was changed "
+                "by another program or by hand"
+            )
+        return rows[0][0] if rows else None
 
 
 def known_revisions() -> list[str]:
@@ -179,7 +320,7 @@ def _upgrade(store: Store, current: str | None) -> None:
 
     if current is not None and current not in known_revisions():
         raise StoreError(
-            f"{_where(store.url)}: database schema {current!r} is newer than this annotator "
+            f"{where(store.url)}: database schema {current!r} is newer than this annotator "
             f"(which knows up to {_head()!r}); upgrade annotator to open it"
         )
     config = Config()
@@ -199,7 +340,7 @@ def _upgrade(store: Store, current: str | None) -> None:
                     broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                     if broken:
                         raise StoreError(
-                            f"{_where(store.url)}: migration would break {len(broken)} "
+                            f"{where(store.url)}: migration would break {len(broken)} "
                             "references; nothing was changed"
                         )
         finally:
