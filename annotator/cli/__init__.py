@@ -18,6 +18,8 @@ COMMANDS = {
     "schemes": "schemes",
     "stats": "stats",
     "suggest": "suggest",
+    "train": "train",
+    "train-curve": "train",
 }
 
 
