@@ -40,7 +40,14 @@ TEMPLATES = [
     ("On {D}, {G} said it had shot down two {W2}.", None),
     ("{P} told reporters in {L} that talks would resume.", None),
 ]
-LABEL_OF = {"P": "PERSON", "L": "LOCATION", "G": "ARMED_GROUP", "W": "WEAPON", "W2": "WEAPON", "D": "DATE"}
+LABEL_OF = {
+    "P": "PERSON",
+    "L": "LOCATION",
+    "G": "ARMED_GROUP",
+    "W": "WEAPON",
+    "W2": "WEAPON",
+    "D": "DATE",
+}
 
 
 @dataclass

@@ -167,7 +167,12 @@ def train_curve_command(
     if not as_json:
         typer.echo("training on 25 / 50 / 75 / 100 % of the training articles, same dev set")
     curve = train_curve(
-        store, source=source, base=base, max_steps=max_steps, scheme=scheme, seed=seed,
+        store,
+        source=source,
+        base=base,
+        max_steps=max_steps,
+        scheme=scheme,
+        seed=seed,
         on_point=on_point,
     )
     if as_json:

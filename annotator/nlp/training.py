@@ -82,7 +82,9 @@ def _register_logger() -> None:
 
 
 def _number(value: Any) -> float | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+    return (
+        None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+    )
 
 
 def schedule(max_steps: int | None) -> tuple[int, int, int]:
@@ -97,7 +99,7 @@ def schedule(max_steps: int | None) -> tuple[int, int, int]:
 
 
 def base_kind(base: str) -> str:
-    """"lang" when ``base`` is a spaCy language code, "pipeline" when it is an installed
+    """ "lang" when ``base`` is a spaCy language code, "pipeline" when it is an installed
     pipeline package or a pipeline folder; anything else is a one-line InputError."""
     import spacy
 
@@ -132,7 +134,9 @@ def make_config(*, base: str, max_steps: int | None, seed: int) -> tuple[Config,
         lang, pipes = _pipeline_facts(base)
         if "ner" not in pipes:
             raise InputError(f"--base {visible(base)!r} has no ner component to start from")
-        source = str(Path(base).expanduser().resolve()) if Path(base).expanduser().exists() else base
+        source = (
+            str(Path(base).expanduser().resolve()) if Path(base).expanduser().exists() else base
+        )
     config = init_config(lang=lang, pipeline=["ner"], optimize="efficiency", gpu=False)
     if source is not None:
         _source_ner(config, base, source)

@@ -20,7 +20,7 @@ from typing import Any
 from annotator.domain.errors import InputError
 from annotator.domain.patterns import MODEL_PREFIX
 from annotator.domain.records import AnnotatedRecord, ArticleRecord
-from annotator.domain.spans import Origin, Span
+from annotator.domain.spans import Origin
 from annotator.domain.split import train_dev_split
 from annotator.domain.text import visible
 from annotator.formats import docbin
@@ -110,9 +110,7 @@ def training_data(
             row[0]: row[1]
             for row in selected_articles(session, source="gold" if source == "gold" else "all")
         }
-        hashes.update(
-            {row[0]: row[1] for row in selected_articles(session, source="gold")}
-        )
+        hashes.update({row[0]: row[1] for row in selected_articles(session, source="gold")})
     who = {"gold": "the adjudicated gold", "all": "gold and finished work"}.get(
         source, f"annotator {visible(source)}"
     )

@@ -40,11 +40,9 @@ def drop_superseded(
         where = [older, unopened]
         if chunk is not None:
             where.append(Suggestion.article_id.in_(chunk))  # type: ignore[attr-defined]
-        articles += (
-            conn.execute(
-                select(func.count(func.distinct(Suggestion.article_id))).where(*where)
-            ).scalar_one()
-        )
+        articles += conn.execute(
+            select(func.count(func.distinct(Suggestion.article_id))).where(*where)
+        ).scalar_one()
         suggestions += conn.execute(delete(Suggestion).where(*where)).rowcount or 0
         run_where = [
             func.substr(SuggestionRun.source, 1, len(prefix)) == prefix,
@@ -57,9 +55,7 @@ def drop_superseded(
     return articles, suggestions
 
 
-def unopened_queue(
-    conn: Connection, *, annotator_id: int, assigned: bool, limit: int
-) -> list[int]:
+def unopened_queue(conn: Connection, *, annotator_id: int, assigned: bool, limit: int) -> list[int]:
     """The next ``limit`` article ids this annotator will be served that nobody has opened:
     in assignment mode their open queue items by position; in open mode (everyone gets
     every article, in id order) the articles by id."""
