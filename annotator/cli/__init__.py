@@ -12,6 +12,7 @@ COMMANDS = {
     "annotate": "annotate",
     "assign": "assign",
     "demo": "demo",
+    "evaluate": "evaluate",
     "export": "exporting",
     "import": "importing",
     "review": "review",

@@ -28,8 +28,11 @@ def stats_command(
     store = open_db(db)
     with store.read() as session:
         stats = project_stats(session)
+    from annotator.cli.evaluate import acceptance_json, print_acceptance
+
     if as_json:
-        typer.echo(json.dumps(asdict(stats), indent=2, ensure_ascii=False))
+        data = {**asdict(stats), "acceptance": acceptance_json(store)}
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     console = Console()
     overview = Table(title="Project", show_header=False)
@@ -69,3 +72,5 @@ def stats_command(
         for source, count in stats.suggestions.items():
             sources.add_row(Text(source), str(count))
         console.print(sources)
+
+    print_acceptance(store, console)

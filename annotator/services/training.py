@@ -30,8 +30,8 @@ from annotator.nlp.pipelines import blank_pipeline
 from annotator.services.schemes import find_scheme
 from annotator.store.annotations import selected_articles, stored_annotations
 from annotator.store.engine import Store
+from annotator.store.loop import drop_superseded
 from annotator.store.models import Annotator
-from annotator.store.superseding import drop_superseded
 
 MODELS_DIR = Path("models")
 # Fewer finished articles than this cannot give both a training and a dev part that say
@@ -358,12 +358,8 @@ def resuggest(
     source = suggester.model_source or ""
     report = ResuggestReport(source=source)
     ids = None if article_ids is None else list(article_ids)
-    if source:
-        prefix = source.split("@", 1)[0] + "@"
-        with store.write_connection() as conn:
-            report.replaced_articles, report.replaced_suggestions = drop_superseded(
-                conn, prefix=prefix, keep=source, article_ids=ids
-            )
+    # The new version's suggestions go in first and the older ones out after, so that an
+    # article opened meanwhile is seeded with at least one version, never with none.
     if ids is None:
         done = suggest_articles(store, suggester, progress=progress)
         report.articles = done.articles
@@ -374,6 +370,12 @@ def resuggest(
                 report.articles += 1
             if progress is not None:
                 progress(count, len(ids))
+    if source:
+        prefix = source.split("@", 1)[0] + "@"
+        with store.write_connection() as conn:
+            report.replaced_articles, report.replaced_suggestions = drop_superseded(
+                conn, prefix=prefix, keep=source, article_ids=ids
+            )
     report.seconds = time.perf_counter() - started
     return report
 

@@ -1,5 +1,7 @@
-"""Suggestions of an older model version superseded by a newer one, in articles nobody has
-opened; and the articles of an annotator's queue that nobody has opened yet."""
+"""What the model-in-the-loop reads and writes: suggestions of an older model version
+superseded by a newer one in articles nobody has opened, the unopened articles of an
+annotator's queue, which sources had processed an article when it was seeded (from the
+event log), and the suggestion runs of many articles at once."""
 
 from __future__ import annotations
 
@@ -8,7 +10,15 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, and_, delete, exists, func, select, update
 
 from annotator.domain.spans import Kind
-from annotator.store.models import Annotation, Article, QueueItem, Suggestion, SuggestionRun
+from annotator.store.models import (
+    Annotation,
+    Annotator,
+    Article,
+    Event,
+    QueueItem,
+    Suggestion,
+    SuggestionRun,
+)
 
 ID_SLICE = 500
 
@@ -83,3 +93,37 @@ def finished_count(conn: Connection, *, annotator_id: int) -> int:
             Annotation.status != "in_progress",
         )
     ).scalar_one()
+
+
+def seeded_at(conn: Connection) -> dict[tuple[int, str], object]:
+    """(article id, annotator name) -> when suggestions were first put into that
+    annotator's own annotation of the article: the first "seed" event of the log."""
+    rows = conn.execute(
+        select(Event.article_id, Annotator.name, func.min(Event.at))
+        .join(Annotator, Annotator.id == Event.annotator_id)
+        .join(
+            Annotation,
+            and_(
+                Annotation.id == Event.annotation_id,
+                Annotation.kind == Kind.ANNOTATION.value,
+            ),
+        )
+        .where(Event.action == "seed")
+        .group_by(Event.article_id, Annotator.name)
+    )
+    return {(row[0], row[1]): row[2] for row in rows}
+
+
+def runs_for(conn: Connection, article_ids: Sequence[int]) -> dict[int, dict[str, object]]:
+    """article id -> {source: when it processed the article} for these articles."""
+    found: dict[int, dict[str, object]] = {i: {} for i in article_ids}
+    ids = sorted(set(article_ids))
+    for i in range(0, len(ids), ID_SLICE):
+        rows = conn.execute(
+            select(SuggestionRun.article_id, SuggestionRun.source, SuggestionRun.created_at).where(
+                SuggestionRun.article_id.in_(ids[i : i + ID_SLICE])  # type: ignore[attr-defined]
+            )
+        )
+        for article_id, source, created in rows:
+            found[article_id][source] = created
+    return found
