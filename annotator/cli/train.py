@@ -82,8 +82,15 @@ def train_command(
     a seeded train/dev split of the articles) and save the run under --out: its config,
     data summary, scores and the best pipeline (loadable with spacy.load)."""
     from annotator.cli.progress import count_progress
-    from annotator.services.training import resuggest, train_model, training_data, use_model
+    from annotator.services.training import (
+        check_options,
+        resuggest,
+        train_model,
+        training_data,
+        use_model,
+    )
 
+    check_options(base=base, max_steps=max_steps)
     store = open_db(db)
     data = training_data(store, source=source, scheme=scheme, seed=seed)
     typer.echo(
@@ -152,8 +159,9 @@ def train_curve_command(
 ) -> None:
     """Train on 25, 50, 75 and 100 % of the training articles with the same dev set, and
     print the dev F1 of each (per label too): whether more annotation still helps."""
-    from annotator.services.training import train_curve
+    from annotator.services.training import check_options, train_curve
 
+    check_options(base=base, max_steps=max_steps)
     store = open_db(db)
 
     def on_point(point) -> None:

@@ -151,6 +151,13 @@ def training_data(
     )
 
 
+def check_options(*, base: str, max_steps: int | None) -> None:
+    """Refuse a --base that is neither a language nor a pipeline, and a bad --max-steps,
+    before anything starts."""
+    nlp_training.schedule(max_steps)
+    nlp_training.base_kind(base)
+
+
 def _rank(seed: int, content_hash: str) -> bytes:
     import hashlib
 
