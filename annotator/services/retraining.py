@@ -234,7 +234,7 @@ class Retrainer:
                         self.result, self.skipped, self.error = payload, None, None
                         if self.on_result is not None:
                             self.on_result(payload)
-        except Exception as exc:  # noqa: BLE001 - reported in the status, never raised
+        except BaseException as exc:  # noqa: BLE001 - reported in the status, never raised
             if not self._closed:
                 self.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
         finally:
