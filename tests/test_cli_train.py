@@ -159,3 +159,37 @@ def test_cli_stats_shows_acceptance_only_with_seeded_work(project):
     acceptance = json.loads(result.stdout)["acceptance"]
     # The finished work was imported, never seeded from suggestions.
     assert acceptance["annotations"] == 0 and acceptance["by_source"] == {}
+
+
+def test_cli_suggest_with_a_new_version_replaces_the_old_one_where_unopened(tmp_path):
+    from sqlalchemy import select
+
+    from annotator.services.annotating import AnnotationSession
+    from annotator.store.engine import open_store
+    from annotator.store.models import Suggestion
+    from tests.pipelines import save_trained_ner
+
+    texts = ["Fighting went on in Idlib on Monday.", "Aid reached Aleppo on Sunday."] * 3
+    store = new_store(tmp_path, "news.db")
+    ids = populate(store, [Article(f"{t} ({i})") for i, t in enumerate(texts)], [])
+    store.dispose()
+    v1 = save_trained_ner(tmp_path / "v1", name="news", version="1")
+    v2 = save_trained_ner(tmp_path / "v2", name="news", version="2")
+    first = _run("suggest", "--db", "news.db", "--no-patterns", "--model", str(v1), cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    store = open_store(tmp_path / "news.db")
+    with store.read() as session:
+        before = session.execute(select(Suggestion.article_id)).all()
+    replaceable = len([a for (a,) in before if a != ids[0]])
+    assert replaceable
+    AnnotationSession(store, "ana").load(ids[0])  # ana opened the first article
+    second = _run("suggest", "--db", "news.db", "--no-patterns", "--model", str(v2), cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    with store.read() as session:
+        rows = session.execute(select(Suggestion.article_id, Suggestion.source)).all()
+    store.dispose()
+    old = [a for a, s in rows if s == "model:news@1"]
+    assert set(old) == {ids[0]}
+    assert {a for a, s in rows if s == "model:news@2"} == set(ids)
+    assert f"replaced {replaceable} suggestions of older versions" in second.stdout
+    assert f"in {len(ids) - 1} articles nobody has opened" in second.stdout

@@ -348,6 +348,19 @@ def use_model(store: Store, model: Path) -> Any:
     return suggester
 
 
+def drop_older_versions(
+    store: Store, suggester: Any, *, article_ids: list[int] | None = None
+) -> tuple[int, int]:
+    """Remove the suggestions of other versions of the suggester's model (same name, other
+    version) from the articles nobody has opened; (articles, suggestions) removed."""
+    source = suggester.model_source or ""
+    if not source:
+        return 0, 0
+    prefix = source.split("@", 1)[0] + "@"
+    with store.write_connection() as conn:
+        return drop_superseded(conn, prefix=prefix, keep=source, article_ids=article_ids)
+
+
 def resuggest(
     store: Store,
     suggester: Any,
@@ -377,12 +390,9 @@ def resuggest(
                 report.articles += 1
             if progress is not None:
                 progress(count, len(ids))
-    if source:
-        prefix = source.split("@", 1)[0] + "@"
-        with store.write_connection() as conn:
-            report.replaced_articles, report.replaced_suggestions = drop_superseded(
-                conn, prefix=prefix, keep=source, article_ids=ids
-            )
+    report.replaced_articles, report.replaced_suggestions = drop_older_versions(
+        store, suggester, article_ids=ids
+    )
     report.seconds = time.perf_counter() - started
     return report
 
