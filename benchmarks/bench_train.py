@@ -74,32 +74,27 @@ def main() -> None:
         make_db(folder, args.articles)
         ours_times, bare_times, ours_cpu, bare_cpu = [], [], [], []
         ours_f1 = bare_f1 = None
+        run: Path | None = None
         for round_ in range(args.repeat):
             out = folder / f"runs{round_}"
-            seconds, cpu, _ = timed(
-                [
-                    sys.executable,
-                    "-m",
-                    "annotator",
-                    "train",
-                    "--db",
-                    "news.db",
-                    "--source",
-                    "ana",
-                    "--max-steps",
-                    str(args.steps),
-                    "--out",
-                    str(out),
-                ],
-                folder,
-            )
-            ours_times.append(seconds)
-            ours_cpu.append(cpu)
-            run = next(p for p in out.iterdir() if not p.name.startswith("."))
-            ours_f1 = json.loads((run / "scores.json").read_text())["f1"]
             bare_out = folder / f"bare{round_}"
-            seconds, cpu, _ = timed(
-                [
+            ours_command = [
+                sys.executable,
+                "-m",
+                "annotator",
+                "train",
+                "--db",
+                "news.db",
+                "--source",
+                "ana",
+                "--max-steps",
+                str(args.steps),
+                "--out",
+                str(out),
+            ]
+
+            def bare_command(run: Path, bare_out: Path = bare_out) -> list[str]:
+                return [
                     sys.executable,
                     "-m",
                     "spacy",
@@ -111,16 +106,28 @@ def main() -> None:
                     str(run / "dev.spacy"),
                     "--output",
                     str(bare_out),
-                ],
-                folder,
-            )
-            bare_times.append(seconds)
-            bare_cpu.append(cpu)
-            meta = json.loads((bare_out / "model-best" / "meta.json").read_text())
-            bare_f1 = meta["performance"]["ents_f"]
+                ]
+
+            # The first round makes the data bare trains on; later rounds alternate who
+            # goes first, so that a change in the machine's load does not favour one side.
+            order = ("ours", "bare") if round_ % 2 == 0 or run is None else ("bare", "ours")
+            for side in order:
+                if side == "ours":
+                    seconds, cpu, _ = timed(ours_command, folder)
+                    ours_times.append(seconds)
+                    ours_cpu.append(cpu)
+                    run = next(p for p in out.iterdir() if not p.name.startswith("."))
+                    ours_f1 = json.loads((run / "scores.json").read_text())["f1"]
+                else:
+                    seconds, cpu, _ = timed(bare_command(run), folder)
+                    bare_times.append(seconds)
+                    bare_cpu.append(cpu)
+                    meta = json.loads((bare_out / "model-best" / "meta.json").read_text())
+                    bare_f1 = meta["performance"]["ents_f"]
             print(
-                f"round {round_ + 1}: ours {ours_times[-1]:.1f} s ({ours_cpu[-1]:.1f} s CPU), "
-                f"bare {bare_times[-1]:.1f} s ({bare_cpu[-1]:.1f} s CPU)"
+                f"round {round_ + 1} ({' then '.join(order)}): ours {ours_times[-1]:.1f} s "
+                f"({ours_cpu[-1]:.1f} s CPU), bare {bare_times[-1]:.1f} s "
+                f"({bare_cpu[-1]:.1f} s CPU)"
             )
         data = json.loads((run / "data.json").read_text())
         print(

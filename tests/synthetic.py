@@ -65,10 +65,12 @@ def _fill(slot: str, rng: random.Random) -> str:
     if slot == "L":
         return rng.choice(PLACES)
     if slot == "G":
+        if rng.random() < 0.3:
+            # A place name inside a group's name: the same word is LOCATION elsewhere.
+            return f"the {rng.choice(PLACES)} {rng.choice(['Brigade', 'Military Council'])}"
         return rng.choice(GROUPS)
     if slot == "W":
-        word = rng.choice(WEAPONS)
-        return word[0].upper() + word[1:]
+        return rng.choice(WEAPONS)
     if slot == "W2":
         return rng.choice(["drones", "rockets"])
     return rng.choice(DAYS)
