@@ -39,11 +39,14 @@ TEMPLATES = [
     ("Residents of {L} reported {W} fire from positions near {L}.", None),
     ("On {D}, {G} said it had shot down two {W2}.", None),
     ("{P} told reporters in {L} that talks would resume.", None),
+    ("{O} in {L} said {P} had been detained.", None),
+    ("Aid from {O} reached {L} on {D}.", None),
 ]
 LABEL_OF = {
     "P": "PERSON",
     "L": "LOCATION",
     "G": "ARMED_GROUP",
+    "O": "ORG",
     "W": "WEAPON",
     "W2": "WEAPON",
     "D": "DATE",
@@ -69,6 +72,9 @@ def _fill(slot: str, rng: random.Random) -> str:
             # A place name inside a group's name: the same word is LOCATION elsewhere.
             return f"the {rng.choice(PLACES)} {rng.choice(['Brigade', 'Military Council'])}"
         return rng.choice(GROUPS)
+    if slot == "O":
+        # "the Idlib Local Council" (ORG) beside "the Idlib Military Council" (ARMED_GROUP).
+        return f"the {rng.choice(PLACES)} {rng.choice(['Local Council', 'Health Directorate'])}"
     if slot == "W":
         return rng.choice(WEAPONS)
     if slot == "W2":

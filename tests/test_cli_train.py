@@ -193,3 +193,40 @@ def test_cli_suggest_with_a_new_version_replaces_the_old_one_where_unopened(tmp_
     assert {a for a, s in rows if s == "model:news@2"} == set(ids)
     assert f"replaced {replaceable} suggestions of older versions" in second.stdout
     assert f"in {len(ids) - 1} articles nobody has opened" in second.stdout
+
+
+def test_cli_train_terminated_leaves_no_run_folder(project, tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "runs"
+    child = subprocess.Popen(
+        [
+            *ANNOTATOR,
+            "train",
+            "--db",
+            "news.db",
+            "--source",
+            "ana",
+            "--out",
+            str(out),
+            "--max-steps",
+            "5000",
+        ],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not list(out.glob(".*.tmp")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert list(out.glob(".*.tmp")), "the run never started"
+    time.sleep(1)
+    child.send_signal(signal.SIGTERM)
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == 130
+    assert stderr.strip().splitlines()[-1] == (
+        "interrupted: nothing of the unfinished step was stored"
+    )
+    assert list(out.iterdir()) == []

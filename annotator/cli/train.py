@@ -46,6 +46,16 @@ SchemeOption = Annotated[
 ]
 
 
+def _stop_cleanly_on_sigterm() -> None:
+    """A terminated run unwinds like Ctrl+C, so that its half-built run folder is removed."""
+    import signal
+
+    def stop(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def _f(value: float | None) -> str:
     return "  -  " if value is None else f"{value:.3f}"
 
@@ -91,6 +101,7 @@ def train_command(
     )
 
     check_options(base=base, max_steps=max_steps)
+    _stop_cleanly_on_sigterm()
     store = open_db(db)
     data = training_data(store, source=source, scheme=scheme, seed=seed)
     typer.echo(
@@ -162,6 +173,7 @@ def train_curve_command(
     from annotator.services.training import check_options, train_curve
 
     check_options(base=base, max_steps=max_steps)
+    _stop_cleanly_on_sigterm()
     store = open_db(db)
 
     def on_point(point) -> None:
