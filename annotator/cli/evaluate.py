@@ -131,9 +131,11 @@ def _print_tables(report) -> None:
         table = Table(
             title=Text(f"{name} against {report.against} ({ev.articles} articles)"),
         )
-        for column in ("label", "ref", "pred", "P", "R", "F1", "relaxed P", "R", "F1"):
-            table.add_column(column, justify="left" if column == "label" else "right")
         rows = ev.rows()
+        width = max(len(visible(row["label"])) for row in rows)
+        table.add_column("label", min_width=width, no_wrap=True)
+        for column in ("ref", "pred", "P", "R", "F1", "rel P", "rel R", "rel F1"):
+            table.add_column(column, justify="right")
         for i, row in enumerate(rows):
             table.add_row(
                 Text(visible(row["label"])),
