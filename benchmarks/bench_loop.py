@@ -160,7 +160,8 @@ def main() -> None:
         for result in trainings:
             print(
                 f"  trained on {result.trained_on:>3} articles: dev F1 {result.f1:.3f}, "
-                f"{result.seconds:.0f} s (train + re-suggest {result.articles} articles)"
+                f"{result.seconds:.0f} s wall, {result.cpu_seconds:.0f} s CPU (train + "
+                f"re-suggest {result.articles} articles)"
             )
         print(f"whole benchmark {time.perf_counter() - started:.0f} s")
     finally:

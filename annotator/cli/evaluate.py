@@ -175,28 +175,22 @@ def print_acceptance(store, console) -> None:
     data = acceptance_json(store)
     if not data["annotations"]:
         return
-    table = Table(
-        title=f"What annotators did with suggestions ({data['annotations']} finished annotations)"
-    )
-    for column in (
-        "source",
-        "label",
-        "suggested",
-        "accepted",
-        "relabelled",
-        "resized",
-        "deleted",
-        "accepted as is",
-    ):
-        table.add_column(column, justify="left" if column in ("source", "label") else "right")
     rows = data["by_source_and_label"]
     totals = data["by_source"]
     for source in totals:
         mine = [r for r in rows if r["source"] == source]
-        for row in [*mine, {**totals[source], "source": source, "label": "all"}]:
+        table = Table(
+            title=Text(
+                f"What annotators did with {visible(source)} ({data['annotations']} finished)"
+            )
+        )
+        width = max(len(visible(r["label"])) for r in mine)
+        table.add_column("label", min_width=max(width, 5), no_wrap=True)
+        for column in ("suggested", "accepted", "relabelled", "resized", "deleted", "as is"):
+            table.add_column(column, justify="right")
+        for row in [*mine, {**totals[source], "label": "all"}]:
             share = row["accepted_share"]
             table.add_row(
-                Text(visible(row["source"])),
                 Text(visible(row["label"])),
                 str(row["suggested"]),
                 str(row["accepted"]),
@@ -204,9 +198,9 @@ def print_acceptance(store, console) -> None:
                 str(row["edited_extent"]),
                 str(row["deleted"]),
                 "-" if share is None else f"{share:.0%}",
-                end_section=row["label"] == "all",
+                end_section=row is not None and row is mine[-1],
             )
-    console.print(table)
+        console.print(table)
     if data["added_by_hand_unsuggested"]:
         extra = Table(title="Added by hand, suggested by no source")
         extra.add_column("label")
