@@ -230,3 +230,9 @@ def test_cli_train_terminated_leaves_no_run_folder(project, tmp_path):
         "interrupted: nothing of the unfinished step was stored"
     )
     assert list(out.iterdir()) == []
+
+
+def test_cli_annotate_refuses_a_bad_retrain_interval(project):
+    result = _run("annotate", "--db", "news.db", "-a", "ana", "--retrain-every", "0", cwd=project)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: --retrain-every must be at least 1, got 0"

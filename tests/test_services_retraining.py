@@ -134,3 +134,15 @@ def test_retrainer_status_follows_the_session_finishing(tmp_path):
     assert retrainer.wait(timeout=300)
     assert retrainer.status() is not None and retrainer.result.trained_on == 12
     retrainer.close()
+
+
+def test_retrainer_status_words_for_the_status_line(tmp_path):
+    store, ids = _project(tmp_path, finished=10)
+    retrainer = Retrainer(str(tmp_path / "loop.db"), "ana", every=1, max_steps=5, lookahead=2)
+    assert retrainer.status_words() == ""
+    retrainer.finished_one(ids[0])
+    assert retrainer.status_words() == "training a model…"
+    assert retrainer.wait(timeout=300)
+    version, f1 = retrainer.status()
+    assert retrainer.status_words() == f"model {version} · dev F1 {f1:.2f}"
+    retrainer.close()

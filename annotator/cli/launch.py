@@ -6,8 +6,16 @@ from __future__ import annotations
 DEFAULT_DB = "annotator.db"
 
 
-def run_annotation(target: str, annotator: str, scheme: str | None, suggest: bool) -> int:
-    """Run the annotation app on database ``target``; returns its exit code."""
+def run_annotation(
+    target: str,
+    annotator: str,
+    scheme: str | None,
+    suggest: bool,
+    retrain_every: int | None = None,
+) -> int:
+    """Run the annotation app on database ``target``; returns its exit code. With
+    ``retrain_every`` N, a model is retrained in a helper process every N finished articles
+    (services.retraining)."""
     from annotator.domain.errors import InputError
     from annotator.domain.text import check_name
     from annotator.store.fastpath import first_article
@@ -17,6 +25,11 @@ def run_annotation(target: str, annotator: str, scheme: str | None, suggest: boo
     if problem:
         raise InputError(problem)
     labels = screen_scheme(target, scheme)
+    retrainer = None
+    if retrain_every is not None:
+        from annotator.services.retraining import Retrainer
+
+        retrainer = Retrainer(target, annotator, retrain_every)
 
     def open_session():
         from annotator.services.annotating import AnnotationSession
@@ -34,6 +47,7 @@ def run_annotation(target: str, annotator: str, scheme: str | None, suggest: boo
         open_session=open_session,
         open_nlp=open_nlp if suggest else None,
         first=first_article(target, annotator),
+        retrainer=retrainer,
     )
     screen.run()
     say_farewell(screen)

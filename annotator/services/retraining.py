@@ -252,6 +252,20 @@ class Retrainer:
         result = self.result
         return None if result is None else (result.version, result.f1)
 
+    def status_words(self) -> str:
+        """The model part of the screen's status line: the version in use and its dev F1,
+        and whether a run is under way (empty before the first run starts)."""
+        result = self.result
+        words = ""
+        if result is not None:
+            f1 = "-" if result.f1 is None else f"{result.f1:.2f}"
+            words = f"model {result.version} · dev F1 {f1}"
+        if self.running:
+            words = f"{words} · retraining…" if words else "training a model…"
+        elif result is None and self.error:
+            words = "retraining failed"
+        return words
+
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until no run is under way (for tests and the benchmark); True if none is."""
         deadline = None if timeout is None else time.monotonic() + timeout
