@@ -140,6 +140,7 @@ def test_cli_train_and_evaluate_refuse_in_one_line(project, args, message):
     assert not list((project / "models").glob(".*.tmp")) if (project / "models").exists() else True
 
 
+@pytest.mark.slow
 def test_cli_train_curve_prints_four_points_and_a_verdict(project):
     result = _run(
         "train-curve", "--db", "news.db", "--source", "ana", "--max-steps", "10", cwd=project

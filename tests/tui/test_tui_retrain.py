@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from annotator.domain.spans import Origin, Span
 from annotator.services.annotating import AnnotationSession
 from annotator.services.retraining import Retrainer
@@ -17,6 +19,7 @@ from tests.synthetic import make_task
 from tests.tui.conftest import settle
 
 
+@pytest.mark.slow
 async def test_tui_retrain_every_runs_beside_the_screen_and_shows_the_model(tmp_path):
     task = make_task(20)
     store = new_store(tmp_path, "loop.db")
