@@ -122,6 +122,7 @@ def test_cli_import_seeds(tmp_path):
         ["--db", "sqlite:///y.db", "--annotator=bob", "--no-suggest"],
         ["--annotator", "ana", "--scheme", "ontonotes", "--suggest"],
         ["--no-suggest", "--suggest", "-a", "cy"],
+        ["-a", "ana", "--retrain-every", "25"],
     ],
 )
 def test_cli_quick_annotate_parses_like_typer(argv):
@@ -131,11 +132,18 @@ def test_cli_quick_annotate_parses_like_typer(argv):
     quick_args = quick.parse(argv)
     ctx = _commands()["annotate"].make_context("annotate", list(argv))
     assert quick_args is not None
-    assert (quick_args.annotator, quick_args.db, quick_args.scheme, quick_args.suggest) == (
+    assert (
+        quick_args.annotator,
+        quick_args.db,
+        quick_args.scheme,
+        quick_args.suggest,
+        quick_args.retrain_every,
+    ) == (
         ctx.params["annotator"],
         ctx.params["db"],
         ctx.params["scheme"],
         ctx.params["suggest"],
+        ctx.params["retrain_every"],
     )
 
 

@@ -12,12 +12,15 @@ COMMANDS = {
     "annotate": "annotate",
     "assign": "assign",
     "demo": "demo",
+    "evaluate": "evaluate",
     "export": "exporting",
     "import": "importing",
     "review": "review",
     "schemes": "schemes",
     "stats": "stats",
     "suggest": "suggest",
+    "train": "train",
+    "train-curve": "train",
 }
 
 

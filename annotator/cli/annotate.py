@@ -34,6 +34,15 @@ def annotate_command(
             help="Compute missing suggestions with spaCy in the background.",
         ),
     ] = True,
+    retrain_every: Annotated[
+        int | None,
+        typer.Option(
+            "--retrain-every",
+            metavar="N",
+            help="Every N articles you finish, retrain a model on all gold and finished work "
+            "in a helper process and re-suggest your next unopened articles with it.",
+        ),
+    ] = None,
 ) -> None:
     """Open the annotation screen on the next article this annotator has not finished.
     Every change is stored at once; press ? on the screen for every key."""
@@ -42,7 +51,11 @@ def annotate_command(
     from annotator.cli.launch import run_annotation
 
     code = run_annotation(
-        db or os.environ.get("ANNOTATOR_DB") or DEFAULT_DB, annotator, scheme, suggest
+        db or os.environ.get("ANNOTATOR_DB") or DEFAULT_DB,
+        annotator,
+        scheme,
+        suggest,
+        retrain_every,
     )
     if code:
         raise typer.Exit(code)

@@ -72,8 +72,16 @@ def failure_message(exc: BaseException) -> str | None:
     )
 
 
-def run_annotation(target: str, annotator: str, scheme: str | None, suggest: bool) -> int:
-    """Run the annotation app on database ``target``; returns its exit code."""
+def run_annotation(
+    target: str,
+    annotator: str,
+    scheme: str | None,
+    suggest: bool,
+    retrain_every: int | None = None,
+) -> int:
+    """Run the annotation app on database ``target``; returns its exit code. With
+    ``retrain_every`` N, a model is retrained in a helper process every N finished articles
+    (services.retraining)."""
     from annotator.domain.errors import InputError
     from annotator.domain.text import check_name
     from annotator.store.fastpath import first_article
@@ -84,6 +92,11 @@ def run_annotation(target: str, annotator: str, scheme: str | None, suggest: boo
         raise InputError(problem)
     require_database(target)
     labels = screen_scheme(target, scheme)
+    retrainer = None
+    if retrain_every is not None:
+        from annotator.services.retraining import Retrainer
+
+        retrainer = Retrainer(target, annotator, retrain_every)
 
     def open_session():
         from annotator.services.annotating import AnnotationSession
@@ -101,6 +114,7 @@ def run_annotation(target: str, annotator: str, scheme: str | None, suggest: boo
         open_session=open_session,
         open_nlp=open_nlp if suggest else None,
         first=first_article(target, annotator),
+        retrainer=retrainer,
     )
     screen.run()
     say_farewell(screen)

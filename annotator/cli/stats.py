@@ -48,8 +48,13 @@ def stats_command(
         store = open_db(db)
         with store.read() as session:
             stats = project_stats(session)
+    # What happened to the suggestions comes from the event log, through the full store.
+    from annotator.cli.evaluate import acceptance_json, print_acceptance
+
+    store = open_db(db)
     if as_json:
-        typer.echo(json.dumps(asdict(stats), indent=2, ensure_ascii=False))
+        data = {**asdict(stats), "acceptance": acceptance_json(store)}
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     console = Console()
     overview = Table(title="Project", show_header=False)
@@ -89,3 +94,5 @@ def stats_command(
         for source, count in stats.suggestions.items():
             sources.add_row(Text(source), str(count))
         console.print(sources)
+
+    print_acceptance(store, console)

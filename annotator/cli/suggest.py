@@ -100,6 +100,9 @@ def suggest_command(
     # services.background.ChildWorker.can_fork) instead of importing spaCy afresh.
     with count_progress("suggesting", refresh_thread=False) as progress:
         report = suggest_articles(store, suggester, progress=progress)
+    from annotator.services.training import drop_older_versions
+
+    replaced = drop_older_versions(store, suggester)
     done_before = articles - report.pending
     if report.pending == 0:
         typer.echo(f"nothing to do: all {articles} articles already have these suggestions")
@@ -118,6 +121,11 @@ def suggest_command(
         typer.echo(
             "by source: "
             + ", ".join(f"{visible(s)} {n}" for s, n in sorted(report.by_source.items()))
+        )
+    if replaced[1]:
+        typer.echo(
+            f"replaced {replaced[1]} suggestions of older versions of the model in "
+            f"{replaced[0]} articles nobody has opened"
         )
     if report.dropped:
         typer.echo(

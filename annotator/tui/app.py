@@ -26,6 +26,7 @@ class AnnotatorApp(App):
         open_nlp: Callable | None = None,
         first: LoadedArticle | None = None,
         screen: type[AnnotateScreen] = AnnotateScreen,
+        retrainer: object | None = None,
     ):
         super().__init__()
         self.scheme = scheme
@@ -33,6 +34,7 @@ class AnnotatorApp(App):
         self._first = first
         self._open_session = open_session
         self._open_nlp = open_nlp
+        self._retrainer = retrainer  # services.retraining.Retrainer, or None
         # The one line to print when the app has ended with an error (printed by the
         # caller, after the terminal is restored, unwrapped: see leave()).
         self.farewell: str | None = None
@@ -45,7 +47,13 @@ class AnnotatorApp(App):
 
     def on_mount(self) -> None:
         self.push_screen(
-            self._screen_class(self.scheme, self._open_session, self._open_nlp, self._first)
+            self._screen_class(
+                self.scheme,
+                self._open_session,
+                self._open_nlp,
+                self._first,
+                retrainer=self._retrainer,
+            )
         )
 
     def key_handled(self) -> None:

@@ -28,8 +28,10 @@ def top_content(
     progress_word: str,
     progress: tuple[int | None, int | None],
     per_hour: float,
+    model: str = "",
 ) -> Content:
-    """The title and the line about the article and the person's progress."""
+    """The title and the line about the article and the person's progress (and, with
+    --retrain-every, the model suggesting now)."""
     if loaded is None:
         return plain("opening…")
     title = loaded.title or loaded.text.strip().split("\n", 1)[0][:80]
@@ -43,6 +45,8 @@ def top_content(
     )
     if loaded.context:
         line += f" · {loaded.context}"
+    if model:
+        line += f" · {model}"
     return plain(title, Style(bold=True)) + Content("\n") + plain(line, Style(dim=True))
 
 

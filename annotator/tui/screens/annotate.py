@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -113,6 +114,7 @@ class AnnotateScreen(Screen):
         open_session: Callable,
         open_nlp: Callable | None,
         first: LoadedArticle | None = None,
+        retrainer: Any = None,
     ):
         super().__init__()
         self.mode = self.MODE
@@ -122,6 +124,9 @@ class AnnotateScreen(Screen):
         self.life = Lifecycle()
         self.db = DatabaseThread(self, open_session, on_attempt=self.life.write_started)
         self._open_nlp = open_nlp
+        # `--retrain-every`: told of every finish; trains in a helper process, never here.
+        self._retrainer = retrainer
+        self._model_words = ""
         self.loaded: LoadedArticle | None = None  # the article painted (may be finished)
         self.editor: Editor | None = None
         self.history = History()
@@ -156,6 +161,8 @@ class AnnotateScreen(Screen):
 
     def on_mount(self) -> None:
         self.set_interval(0.5, self._watch_writes)
+        if self._retrainer is not None:
+            self.set_interval(1.0, self._watch_model)
         first = self._first
         ticket = self.life.request_open()
         if first is None:
@@ -176,6 +183,16 @@ class AnnotateScreen(Screen):
 
     def on_unmount(self) -> None:
         self.db.stop(timeout=10)
+        if self._retrainer is not None:
+            self._retrainer.close()
+
+    def _watch_model(self) -> None:
+        """Show the model version in use and its dev F1 once the retrainer has one (reading
+        its status is a lock and two attributes: nothing waits)."""
+        words = self._retrainer.status_words()
+        if words != self._model_words:
+            self._model_words = words
+            self._update_top()
 
     @property
     def article_view(self) -> ArticleView:
@@ -331,6 +348,8 @@ class AnnotateScreen(Screen):
         write = self.life.write_stored(message.local_id, message.event_id)
         if write is not None and write.finishing:
             self._finished_here += 1
+            if self._retrainer is not None:
+                self._retrainer.finished_one(message.article_id)
         self._after_trouble()
 
     def _after_trouble(self) -> None:
@@ -400,6 +419,7 @@ class AnnotateScreen(Screen):
             self.mode.progress_word,
             (self._finished, self._total),
             self._finished_here / max(1e-9, (time.monotonic() - self._started) / 3600),
+            self._model_words,
         )
 
     def _update_info(self) -> None:
