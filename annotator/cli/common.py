@@ -60,7 +60,7 @@ def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
         except AnnotatorError as exc:
             typer.echo(f"error: {visible(str(exc))}", err=True)
             raise typer.Exit(1) from None
-        except (typer.Exit, typer.Abort, typer.BadParameter, _ClickException):
+        except (typer.Exit, typer.Abort, typer.BadParameter, _ClickException):  # type: ignore[misc]
             raise  # typer's own: usage errors (exit 2) and exits
         except Exception as exc:
             message = failure_message(exc)

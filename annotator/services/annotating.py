@@ -13,7 +13,7 @@ articles and their gold (services.reviewing).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from annotator.domain.editing import Change
 from annotator.domain.errors import ConflictError, InputError
@@ -303,7 +303,7 @@ class AnnotationSession:
             work.add_spans(session, annotation_id=state.id, spans=change.added)
             if change.status is not None:
                 work.store_status(session, state=state, status=Status(change.status[1]))
-            payload = change.to_payload()
+            payload: dict[str, Any] = dict(change.to_payload())
             if of is not None:
                 payload["of"] = of
             event_id = work.append_event(

@@ -94,9 +94,9 @@ def name_errors(engine: Engine, url: str, timeout_ms: int | None = None) -> None
         for exc in (context.sqlalchemy_exception, context.original_exception):
             if exc is not None:
                 try:
-                    exc.annotator_database = where(url)  # type: ignore[union-attr]
-                    exc.annotator_wait_ms = timeout_ms  # type: ignore[union-attr]
-                    exc.annotator_sqlite_file = file  # type: ignore[union-attr]
+                    exc.annotator_database = where(url)  # type: ignore[attr-defined]
+                    exc.annotator_wait_ms = timeout_ms  # type: ignore[attr-defined]
+                    exc.annotator_sqlite_file = file  # type: ignore[attr-defined]
                 except AttributeError:
                     pass
 

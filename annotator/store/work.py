@@ -33,6 +33,11 @@ from annotator.store.queue import ASSIGNMENT, get_setting, set_queue_open
 ANNOTATION = Annotation.__table__  # type: ignore[attr-defined]
 SPAN = SpanRow.__table__  # type: ignore[attr-defined]
 EVENT = Event.__table__  # type: ignore[attr-defined]
+ARTICLE = Article.__table__  # type: ignore[attr-defined]
+RUN = SuggestionRun.__table__  # type: ignore[attr-defined]
+SUGGESTION = Suggestion.__table__  # type: ignore[attr-defined]
+TOKENS = Tokens.__table__  # type: ignore[attr-defined]
+QUEUE = QueueItem.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,74 +288,73 @@ class ArticleText:
 
 def article_text(session: Session, *, article_id: int) -> ArticleText | None:
     """The article's title, text and source, or None when there is no such article."""
-    row = session.execute(
-        select(Article.id, Article.title, Article.text, Article.source).where(
-            Article.id == article_id
+    row = (
+        session.connection()
+        .execute(
+            select(ARTICLE.c.id, ARTICLE.c.title, ARTICLE.c.text, ARTICLE.c.source).where(
+                ARTICLE.c.id == article_id
+            )
         )
-    ).first()
+        .first()
+    )
     return None if row is None else ArticleText(*row)
 
 
 def has_suggestions(session: Session, *, article_id: int) -> bool:
     """True when some suggestion source has processed the article."""
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(SuggestionRun)
-            .where(SuggestionRun.article_id == article_id)
-        )
-        or 0
-    ) > 0
+    found = (
+        session.connection()
+        .execute(select(RUN.c.article_id).where(RUN.c.article_id == article_id).limit(1))
+        .first()
+    )
+    return found is not None
 
 
 def suggested_spans(session: Session, *, article_id: int) -> list[Span]:
     """The article's machine suggestions as pending spans (every source, unmerged)."""
-    return [
-        Span(s, e, label, Origin.SUGGESTED)
-        for s, e, label in session.execute(
-            select(Suggestion.start, Suggestion.end, Suggestion.label).where(
-                Suggestion.article_id == article_id
-            )
+    rows = session.connection().execute(
+        select(SUGGESTION.c.start, SUGGESTION.c.end, SUGGESTION.c.label).where(
+            SUGGESTION.c.article_id == article_id
         )
-    ]
+    )
+    return [Span(s, e, label, Origin.SUGGESTED) for s, e, label in rows]
 
 
 def tokens_blob(session: Session, *, article_id: int, tokenizer: str | None) -> bytes | None:
     """The packed token offsets of the article (of ``tokenizer`` if given, else of the
     first tokenizer by name), or None."""
-    query = select(Tokens.offsets).where(Tokens.article_id == article_id)
+    query = select(TOKENS.c.offsets).where(TOKENS.c.article_id == article_id)
     if tokenizer:
-        query = query.where(Tokens.tokenizer == tokenizer)
-    return session.scalars(query.order_by(Tokens.tokenizer).limit(1)).first()
+        query = query.where(TOKENS.c.tokenizer == tokenizer)
+    row = session.connection().execute(query.order_by(TOKENS.c.tokenizer).limit(1)).first()
+    return None if row is None else row[0]
+
+
+def _count(session: Session, query) -> int:
+    return int(session.connection().execute(query).scalar_one())
 
 
 def count_finished(session: Session, *, annotator_id: int, kind: Kind) -> int:
     """How many of the annotator's annotations (of ``kind``) are finished."""
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Annotation)
-            .where(
-                Annotation.annotator_id == annotator_id,
-                Annotation.kind == kind.value,
-                Annotation.status != Status.IN_PROGRESS.value,
-            )
-        )
-        or 0
+    return _count(
+        session,
+        select(func.count())
+        .select_from(ANNOTATION)
+        .where(
+            ANNOTATION.c.annotator_id == annotator_id,
+            ANNOTATION.c.kind == kind.value,
+            ANNOTATION.c.status != Status.IN_PROGRESS.value,
+        ),
     )
 
 
 def queue_size(session: Session, *, annotator_id: int) -> int:
     """Articles in the annotator's queue (assignment mode), or in the project (open mode)."""
     if get_setting(session, ASSIGNMENT, "open") == "open":
-        return session.scalar(select(func.count()).select_from(Article)) or 0
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(QueueItem)
-            .where(QueueItem.annotator_id == annotator_id)
-        )
-        or 0
+        return _count(session, select(func.count()).select_from(ARTICLE))
+    return _count(
+        session,
+        select(func.count()).select_from(QUEUE).where(QUEUE.c.annotator_id == annotator_id),
     )
 
 
@@ -360,29 +364,30 @@ def opened_neighbour(
     """The article the annotator opened before (step -1) or after (step 1) ``article_id``,
     in the order they first opened articles; with ``article_id`` None, the one they
     opened last. None at either end."""
-    mine = and_(Annotation.annotator_id == annotator_id, Annotation.kind == kind.value)
-    query = select(Annotation.article_id).where(mine)
+    mine = and_(ANNOTATION.c.annotator_id == annotator_id, ANNOTATION.c.kind == kind.value)
+    connection = session.connection()
+    query = select(ANNOTATION.c.article_id).where(mine)
     if article_id is not None:
-        current = session.scalar(
-            select(Annotation.id).where(mine, Annotation.article_id == article_id)
-        )
+        current = connection.execute(
+            select(ANNOTATION.c.id).where(mine, ANNOTATION.c.article_id == article_id)
+        ).scalar()
         if current is None:
             return None
-        query = query.where(Annotation.id < current if step < 0 else Annotation.id > current)
+        query = query.where(ANNOTATION.c.id < current if step < 0 else ANNOTATION.c.id > current)
     ascending = step > 0 and article_id is not None
-    order = Annotation.id.asc() if ascending else Annotation.id.desc()  # type: ignore[union-attr]
-    return session.scalar(query.order_by(order).limit(1))
+    order = ANNOTATION.c.id.asc() if ascending else ANNOTATION.c.id.desc()
+    return connection.execute(query.order_by(order).limit(1)).scalar()
 
 
 def settled_articles(session: Session, *, article_ids: list[int]) -> set[int]:
     """Which of these articles have a finished (done) gold annotation."""
     if not article_ids:
         return set()
-    rows = session.execute(
-        select(Annotation.article_id).where(
-            Annotation.kind == Kind.GOLD.value,
-            Annotation.status == Status.DONE.value,
-            Annotation.article_id.in_(article_ids),  # type: ignore[attr-defined]
+    rows = session.connection().execute(
+        select(ANNOTATION.c.article_id).where(
+            ANNOTATION.c.kind == Kind.GOLD.value,
+            ANNOTATION.c.status == Status.DONE.value,
+            ANNOTATION.c.article_id.in_(article_ids),
         )
     )
     return {row[0] for row in rows}
