@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from annotator.cli.common import DbOption, app, open_db, reports_errors
+from annotator.cli.output import cell, console, echo, json_text, shown, warn
 from annotator.domain.errors import InputError
 
 if TYPE_CHECKING:
@@ -39,7 +38,7 @@ def tables(report: AgreementReport) -> list[Table | Text]:
     )
     if filters.get("annotators") or filters.get("labels"):
         header += " (filtered)"
-    out.append(Text(header))
+    out.append(cell(header))
 
     summary = Table(title="Agreement")
     for column in ("measure", "mean", "SD", "n"):
@@ -51,9 +50,9 @@ def tables(report: AgreementReport) -> list[Table | Text]:
         ("token kappa (Cohen)", report.kappa),
         ("token pi (Scott)", report.pi),
     ):
-        summary.add_row(Text(name), _n(figure.mean), _n(figure.sd), str(figure.n))
+        summary.add_row(cell(name), _n(figure.mean), _n(figure.sd), str(figure.n))
     summary.add_row(
-        Text("token alpha (Krippendorff)"), _n(report.tokens.alpha), "", str(report.tokens.units)
+        cell("token alpha (Krippendorff)"), _n(report.tokens.alpha), "", str(report.tokens.units)
     )
     out.append(summary)
 
@@ -68,8 +67,8 @@ def tables(report: AgreementReport) -> list[Table | Text]:
     for p in report.exact.pairs:
         key = (p.a, p.b)
         pairs.add_row(
-            Text(p.a),
-            Text(p.b),
+            cell(p.a),
+            cell(p.b),
             str(p.documents),
             f"{p.a_spans}/{p.b_spans}",
             str(p.shared),
@@ -86,7 +85,7 @@ def tables(report: AgreementReport) -> list[Table | Text]:
     for label in report.labels:
         exact = report.exact.labels[label]
         labels.add_row(
-            Text(label),
+            cell(label),
             _n(exact.mean),
             _n(exact.sd),
             _n(report.relaxed.labels[label].mean),
@@ -98,7 +97,7 @@ def tables(report: AgreementReport) -> list[Table | Text]:
     kinds.add_column("kind")
     kinds.add_column("count", justify="right")
     for kind, count in report.disagreements.items():
-        kinds.add_row(Text(kind.description), str(count))
+        kinds.add_row(cell(kind.description), str(count))
     out.append(kinds)
 
     names, cells = report.confusion_matrix()
@@ -106,9 +105,9 @@ def tables(report: AgreementReport) -> list[Table | Text]:
     confusion = Table(title="Label confusion (aligned spans)")
     confusion.add_column("")
     for name in shown:
-        confusion.add_column(Text(name), justify="right")
+        confusion.add_column(cell(name), justify="right")
     for i, x in enumerate(names):
-        confusion.add_row(Text(shown[i]), *(str(cells.get((x, y), 0) or "") for y in names))
+        confusion.add_row(cell(shown[i]), *(str(cells.get((x, y), 0) or "") for y in names))
     out.append(confusion)
 
     ranked = rank(report.articles)
@@ -123,15 +122,15 @@ def tables(report: AgreementReport) -> list[Table | Text]:
     for figures in ranked[:WORST_SHOWN]:
         counts = list(figures.counts.values())
         worst.add_row(
-            Text(str(figures.doc_id)),
-            Text(figures.title[:60]),
+            cell(str(figures.doc_id)),
+            cell(figures.title[:60]),
             _n(figures.f1.mean),
             *(str(c) for c in counts),
             f"{figures.score:.3f}",
         )
     out.append(worst)
     out.append(
-        Text(
+        cell(
             "- : undefined (no spans to compare, or a single label throughout); "
             "see the conventions in --format json."
         )
@@ -234,10 +233,10 @@ def agreement_command(
     store = open_db(db)
     agreement = measure(store, annotators=annotators or None, labels=labels or None)
     for warning in agreement.warnings:
-        typer.echo(f"warning: {warning}", err=True)
+        warn(warning)
     report = agreement.report
     if fmt == "json":
-        content = json.dumps(to_json(report), indent=2, ensure_ascii=False) + "\n"
+        content = json_text(to_json(report)) + "\n"
     elif fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -249,29 +248,29 @@ def agreement_command(
     if out is not None:
         if fmt == "table":
             buffer = io.StringIO()
-            console = Console(file=buffer, width=120, color_system=None, force_terminal=False)
+            printer = console(file=buffer, width=120, color_system=None, force_terminal=False)
             for renderable in tables(report):
-                console.print(renderable)
+                printer.print(renderable)
             content = buffer.getvalue()
         _write(out, content)
-        typer.echo(f"wrote {fmt} to {out}", err=True)
+        echo(f"wrote {fmt} to {shown(out)}", err=True)
     elif fmt == "table":
-        console = Console()
+        printer = console()
         for renderable in tables(report):
-            console.print(renderable)
+            printer.print(renderable)
     else:
-        typer.echo(content, nl=False)
+        echo(content, nl=False)
     if html is not None:
         from annotator.services.report import write_report
 
         try:
-            shown = write_report(
+            drawn = write_report(
                 store, html, agreement, scheme=colours, limit=html_articles, source=_source(store)
             )
         except OSError as exc:
             raise InputError(f"cannot write ({exc.strerror or exc})", path=html) from None
-        typer.echo(
-            f"wrote HTML report to {html} ({shown} article{'s' if shown != 1 else ''} "
+        echo(
+            f"wrote HTML report to {shown(html)} ({drawn} article{'s' if drawn != 1 else ''} "
             "with disagreements)",
             err=True,
         )

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from annotator.cli.common import app, reports_errors
+from annotator.cli.output import echo, shown
 
 
 @app.command("demo")
@@ -44,8 +45,8 @@ def demo_command(
             Path(f"{db}{suffix}").unlink(missing_ok=True)
     store = open_store(db)
     report = load_demo_corpus(store)
-    typer.echo(
-        f"demo database {db}: {report.imported} new articles ({report.duplicates} already there)"
+    echo(
+        f"demo database {shown(db)}: {report.imported} new articles ({report.duplicates} already there)"
     )
     config = project_config(store)
     suggester = build_suggester(config)
@@ -53,8 +54,8 @@ def demo_command(
     suggested = suggest_articles(store, suggester, helper=False)
     if suggested.articles:
         total = sum(suggested.labels.values())
-        typer.echo(
-            f"suggested {total} entities in {suggested.articles} articles ({', '.join(suggester.sources)})"
+        echo(
+            f"suggested {total} entities in {suggested.articles} articles ({shown(', '.join(suggester.sources))})"
         )
     store.dispose()
     if tui:

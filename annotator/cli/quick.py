@@ -40,14 +40,14 @@ def annotate(argv: list[str]) -> bool:
     if args is None:
         return False
     from annotator.cli.launch import run_annotation
+    from annotator.cli.output import error
     from annotator.domain.errors import AnnotatorError
-    from annotator.domain.text import visible
 
     target = args.db or os.environ.get("ANNOTATOR_DB") or DEFAULT_DB
     try:
         code = run_annotation(target, args.annotator, args.scheme, args.suggest)
     except AnnotatorError as exc:
-        print(f"error: {visible(str(exc))}", file=sys.stderr)
+        error(str(exc))
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from annotator.cli.common import app, reports_errors
+from annotator.cli.output import cell, console
 
 
 @app.command("schemes")
@@ -25,7 +24,7 @@ def schemes_command(
     from annotator.domain.scheme import load_scheme
     from annotator.services.schemes import available_schemes, find_scheme
 
-    console = Console()
+    out = console()
     if scheme is None:
         table = Table(title="Label schemes")
         table.add_column("name")
@@ -35,27 +34,27 @@ def schemes_command(
         for name, path in available_schemes().items():
             try:
                 loaded = load_scheme(path)
-                table.add_row(Text(name), str(len(loaded.labels)), Text(_shown(path)), "ok")
+                table.add_row(cell(name), str(len(loaded.labels)), cell(_shown(path)), "ok")
             except SchemeError as exc:
                 table.add_row(
-                    Text(name), "-", Text(_shown(path)), Text(f"invalid: {exc}", style="red")
+                    cell(name), "-", cell(_shown(path)), cell(f"invalid: {exc}", style="red")
                 )
-        console.print(table)
+        out.print(table)
         return
     loaded = find_scheme(scheme)
-    table = Table(title=Text(f"{loaded.name}: {loaded.description}"))
+    table = Table(title=cell(f"{loaded.name}: {loaded.description}"))
     table.add_column("key")
     table.add_column("label")
     table.add_column("description")
     for label in loaded.labels:
         table.add_row(
-            Text(label.key), Text(label.name, style=f"bold {label.colour}"), Text(label.description)
+            cell(label.key), cell(label.name, style=f"bold {label.colour}"), cell(label.description)
         )
-    console.print(table)
+    out.print(table)
     if loaded.patterns:
-        console.print(Text(f"patterns: {loaded.patterns}"))
+        out.print(cell(f"patterns: {loaded.patterns}"))
     for target, mapping in loaded.map_to.items():
-        console.print(Text(f"maps {len(mapping)} labels to scheme {target}"))
+        out.print(cell(f"maps {len(mapping)} labels to scheme {target}"))
 
 
 def _shown(path) -> str:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from annotator.cli.common import DbOption, app, open_db, reports_errors
+from annotator.cli.output import cell, console, echo, json_text
 from annotator.domain.spans import Status
 
 
@@ -29,18 +27,18 @@ def stats_command(
     with store.read() as session:
         stats = project_stats(session)
     if as_json:
-        typer.echo(json.dumps(asdict(stats), indent=2, ensure_ascii=False))
+        echo(json_text(asdict(stats)))
         return
-    console = Console()
+    out = console()
     overview = Table(title="Project", show_header=False)
     overview.add_row("articles", str(stats.articles))
     overview.add_row("annotators", str(len(stats.annotators)))
     overview.add_row("gold annotations", str(stats.gold))
     for status in Status:
         overview.add_row(
-            Text(status.value.replace("_", " ")), str(stats.statuses.get(status.value, 0))
+            cell(status.value.replace("_", " ")), str(stats.statuses.get(status.value, 0))
         )
-    console.print(overview)
+    out.print(overview)
 
     people = Table(title="Annotators")
     people.add_column("annotator")
@@ -49,23 +47,23 @@ def stats_command(
     people.add_column("spans (done)", justify="right")
     for person in stats.annotators:
         people.add_row(
-            Text(person.name),
+            cell(person.name),
             *(str(person.statuses.get(s.value, 0)) for s in Status),
             str(person.spans),
         )
-    console.print(people)
+    out.print(people)
 
     labels = Table(title="Labels in finished annotations")
     labels.add_column("label")
     labels.add_column("spans", justify="right")
     for label, count in stats.labels.items():
-        labels.add_row(Text(label), str(count))
-    console.print(labels)
+        labels.add_row(cell(label), str(count))
+    out.print(labels)
 
     if stats.suggestions:
         sources = Table(title="Suggestions")
         sources.add_column("source")
         sources.add_column("spans", justify="right")
         for source, count in stats.suggestions.items():
-            sources.add_row(Text(source), str(count))
-        console.print(sources)
+            sources.add_row(cell(source), str(count))
+        out.print(sources)

@@ -89,6 +89,15 @@ def visible(text: str) -> str:
     return text.translate(_VISIBLE)
 
 
+_VISIBLE_LINE = {**_VISIBLE, 0x0A: "\u240a"}
+
+
+def visible_line(text: str) -> str:
+    """``visible`` for text shown on one line (a table cell, a message): newline too
+    becomes a visible stand-in (U+240A), so data can never add a line of its own."""
+    return text.translate(_VISIBLE_LINE)
+
+
 def first_nonempty_line(text: str, limit: int = 200) -> str:
     """The first line of ``text`` that is not blank, stripped and cut to ``limit`` chars."""
     for line in text.split("\n"):
