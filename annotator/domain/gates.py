@@ -36,8 +36,7 @@ def parse_fail_under(texts: Iterable[str], known: Iterable[str] | None = None) -
                 raise InputError(f"--fail-under {item!r}: the value must be between 0 and 1")
             if allowed is not None and name not in allowed:
                 raise InputError(
-                    f"--fail-under {item!r}: unknown measure {name!r} (known: "
-                    f"{', '.join(allowed)})"
+                    f"--fail-under {item!r}: unknown measure {name!r} (known: {', '.join(allowed)})"
                 )
             gates[name] = value
     return gates

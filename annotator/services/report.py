@@ -13,6 +13,7 @@ from annotator.audit.report import CONVENTIONS, AgreementReport
 from annotator.audit.spans import Disagreement
 from annotator.domain.scheme import LabelScheme
 from annotator.domain.spans import Span
+from annotator.domain.text import visible
 from annotator.formats.fileio import atomic_output
 from annotator.nlp.displacy import render_spans
 from annotator.services.agreement import Agreement, review
@@ -53,7 +54,9 @@ def label_colours(labels: Iterable[str], scheme: LabelScheme | None) -> dict[str
 
 
 def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+    # Escaped for HTML, and control characters made visible: the page is also read with
+    # `cat` and `less`, and browsers draw controls inconsistently.
+    return html.escape(visible(str(value)), quote=True)
 
 
 def _n(value: float | None) -> str:
