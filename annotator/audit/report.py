@@ -8,8 +8,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from annotator.audit.disagreements import ArticleFigures, article_figures, compare_article
-from annotator.audit.documents import DocAnnotations, DocId, Documents, iter_documents, restrict
-from annotator.audit.figures import UNDEFINED, F1Figures, F1Tally, PairF1, Summary, summarise
+from annotator.audit.documents import (
+    WHITESPACE,
+    DocAnnotations,
+    DocId,
+    Documents,
+    iter_documents,
+    restrict,
+)
+from annotator.audit.figures import (
+    UNDEFINED,
+    F1Figures,
+    F1Tally,
+    PairF1,
+    Summary,
+    add_counts,
+    summarise,
+)
 from annotator.audit.spans import DisagreementKind, label_counts, unique_spans
 from annotator.audit.tokens import TokenFigures, TokenTally
 
@@ -23,9 +38,12 @@ CONVENTIONS = {
     "end) and must match exactly; mean and population SD over pairs.",
     "relaxed_f1": "As span_f1, but spans with the same label that overlap match, one to one "
     "(a largest matching).",
-    "tokens": "Tokens are \\S+ runs; a span covers every token it overlaps; tokens outside "
-    "spans are O. Token F1 counts (label, token) as bratiaa does; kappa and alpha give each "
-    "token one label (overlapping spans of one annotator: the one starting first, then the "
+    "tokens": "Tokens are the article's spaCy tokens (the ones spans snap to when "
+    "annotating: stored by `annotator suggest`, else made by spacy.blank(lang)), whitespace "
+    "tokens left out; with --tokens whitespace, \\S+ runs (as bratiaa counts); token_unit "
+    "says which, per article. A span covers every token it overlaps; tokens outside spans "
+    "are O. Token F1 counts (label, token) as bratiaa does; kappa and alpha give each token "
+    "one label (overlapping spans of one annotator: the one starting first, then the "
     "longer, then the label first by name).",
     "disagreements": "Counted per annotator pair: identical spans agree; left-over spans "
     "with the same extent pair up (different label), then overlapping ones (different "
@@ -33,6 +51,18 @@ CONVENTIONS = {
     "score": "Review score of an article: 1 - mean exact F1 over its pairs (a pair in "
     "which neither marked anything counts as agreeing).",
 }
+
+
+def describe_token_unit(unit: dict[str, int]) -> str:
+    """``{tokenizer: articles}`` in words, for tables and reports."""
+    if not unit:
+        return "tokens: none counted"
+    if list(unit) == [WHITESPACE]:
+        return "tokens: runs of non-space characters (\\S+, as bratiaa counts)"
+    parts = [
+        f"{name} for {count:,} article{'s' if count != 1 else ''}" for name, count in unit.items()
+    ]
+    return "tokens: spaCy's, whitespace left out (" + "; ".join(parts) + ")"
 
 
 def _order(value: str | None) -> tuple[bool, str]:
@@ -66,6 +96,11 @@ class AgreementReport:
     disagreements: dict[DisagreementKind, int]
     articles: tuple[ArticleFigures, ...]
     filters: dict[str, list[str] | None] = field(default_factory=dict)
+    token_unit: dict[str, int] = field(default_factory=dict)  # tokenizer -> articles
+
+    def token_unit_text(self) -> str:
+        """What the token-level measures counted, in words."""
+        return describe_token_unit(self.token_unit)
 
     def confusion_matrix(self) -> tuple[list[str | None], dict[tuple[str | None, str | None], int]]:
         """(row/column labels with None last, symmetric cell counts)."""
@@ -94,6 +129,7 @@ class AgreementTally:
     seen_people: set[str] = field(default_factory=set)
     seen_labels: set[str] = field(default_factory=set)
     articles: list[ArticleFigures] = field(default_factory=list)
+    token_unit: dict[str, int] = field(default_factory=dict)  # tokenizer -> articles
 
     def add(self, doc_id: DocId, doc: DocAnnotations) -> None:
         """Count one article (after the annotator and label filters; an article left with
@@ -118,7 +154,8 @@ class AgreementTally:
                 kinds[kind] += 1
                 key = (None if x is None else x[2], None if y is None else y[2])
                 confusion[key] = confusion.get(key, 0) + 1
-        token_counts = self.tokens.add(doc.text, keyed, list(comparisons))
+        token_counts = self.tokens.add(doc.text, keyed, list(comparisons), doc.tokens)  # type: ignore[arg-type]
+        self.token_unit[doc.tokenizer] = self.token_unit.get(doc.tokenizer, 0) + 1
         self.articles.append(article_figures(doc_id, doc, comparisons, token_counts))
         self.seen_people.update(keyed)
         for label_count in counts.values():
@@ -134,6 +171,7 @@ class AgreementTally:
         self.seen_people |= other.seen_people
         self.seen_labels |= other.seen_labels
         self.articles.extend(other.articles)
+        add_counts(self.token_unit, other.token_unit)
 
     def report(self) -> AgreementReport:
         """The figures of everything counted so far."""
@@ -162,6 +200,7 @@ class AgreementTally:
             disagreements=dict(self.kinds),
             articles=tuple(self.articles),
             filters={"annotators": self.annotators, "labels": self.labels},
+            token_unit=dict(sorted(self.token_unit.items())),
         )
 
 
@@ -253,6 +292,7 @@ def to_json(report: AgreementReport) -> dict[str, Any]:
         },
         "token_alpha": report.tokens.alpha,
         "token_units": report.tokens.units,
+        "token_unit": report.token_unit,
         "disagreements": {kind.value: count for kind, count in report.disagreements.items()},
         "confusion": [
             {"a": x, "b": y, "count": count}
