@@ -107,6 +107,16 @@ def first_nonempty_line(text: str, limit: int = 200) -> str:
     return ""
 
 
+def first_words(text: str, words: int = 8, limit: int = 80) -> str:
+    """The first ``words`` words of ``text`` on one line (at most ``limit`` characters,
+    "…" when cut): what names an article that has no title."""
+    found = text.split(None, words)
+    shown = " ".join(found[:words])
+    if len(found) > words or len(shown) > limit:
+        shown = shown[:limit].rstrip() + "…"
+    return shown
+
+
 def check_name(name: str, what: str = "annotator name") -> str | None:
     """Why ``name`` cannot name an annotator (or a source), or None when it can."""
     if not name or not name.strip():

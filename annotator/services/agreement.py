@@ -7,19 +7,29 @@ import os
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
 from sqlmodel import Session
 
 from annotator.audit.disagreements import ArticleDisagreements, review_queue
-from annotator.audit.documents import DocAnnotations, restrict
+from annotator.audit.documents import WHITESPACE, DocAnnotations, restrict
 from annotator.audit.report import AgreementReport, AgreementTally, new_tally
+from annotator.audit.tokens import OffsetTokens
 from annotator.domain.errors import InputError
-from annotator.domain.spans import Kind, Status
-from annotator.domain.text import visible
+from annotator.domain.text import first_words, visible
 from annotator.services.background import from_subprocess
-from annotator.store.annotations import annotation_keys, stored_annotations
+from annotator.store.agreement import (
+    annotator_names,
+    article_texts,
+    finished_articles,
+    span_keys,
+    stored_tokens,
+)
+from annotator.store.annotations import stored_annotations
 from annotator.store.engine import Store, open_store
-from annotator.store.models import Annotation, Annotator
+from annotator.store.queue import get_setting
+
+# The token units of the token-level measures: spaCy's tokens (the default), or \S+ runs.
+TOKEN_UNITS = ("spacy", "whitespace")
+SUGGEST_SETTING = "suggest"  # the project's suggestion setup (tokenizer, language)
 
 # Below this many articles a helper process costs more (starting, importing) than it saves.
 PARALLEL_MIN_ARTICLES = 2000
@@ -39,34 +49,115 @@ def documents(
     annotators: Collection[str] | None = None,
     article_ids: Collection[int] | None = None,
     light: bool = False,
+    tokens: TokenSource | None = None,
 ) -> Iterator[tuple[int, DocAnnotations]]:
     """Articles finished (status done) by two or more annotators (of ``annotators``), one
     at a time, in article id order, as audit inputs. Spans are domain Spans, or with
     ``light`` plain (start, end, label) tuples, which is all the measures need and much
-    cheaper to read for a whole corpus."""
-    reader = annotation_keys if light else stored_annotations
+    cheaper to read for a whole corpus. With ``tokens`` (light reading only), each
+    article carries the tokens the token-level measures count. An article without a
+    title is named by its first words."""
+    if light:
+        yield from _light_documents(session, annotators, article_ids, tokens)
+        return
     current: int | None = None
     text = title = ""
     spans: dict[str, Sequence] = {}
-    for stored in reader(
+    for stored in stored_annotations(
         session, source="all", status="done", annotators=annotators, article_ids=article_ids
     ):
         if stored.article_id != current:
             if len(spans) >= 2:
                 yield current, DocAnnotations(text, spans, title)  # type: ignore[misc]
-            current, text, title, spans = stored.article_id, stored.text, stored.title, {}
+            current, text, spans = stored.article_id, stored.text, {}
+            title = stored.title or first_words(text)
         spans[stored.annotator] = stored.spans
     if len(spans) >= 2:
         yield current, DocAnnotations(text, spans, title)  # type: ignore[misc]
 
 
+# Articles read per round trip by the light reader: few queries, little held at once.
+ARTICLES_PER_READ = 400
+
+
+def _light_documents(
+    session: Session,
+    annotators: Collection[str] | None,
+    article_ids: Collection[int] | None,
+    tokens: TokenSource | None,
+) -> Iterator[tuple[int, DocAnnotations]]:
+    groups = finished_articles(session, annotators=annotators)
+    if article_ids is not None:
+        wanted = set(article_ids)
+        groups = [g for g in groups if g.article_id in wanted]
+    for i in range(0, len(groups), ARTICLES_PER_READ):
+        part = groups[i : i + ARTICLES_PER_READ]
+        ids = [g.article_id for g in part]
+        texts = article_texts(session, ids)
+        spans = span_keys(session, [a for g in part for _, a in g.annotations])
+        stored = {} if tokens is None else stored_tokens(session, ids, tokens.prefer)
+        for group in part:
+            title, text = texts[group.article_id]
+            doc_spans = {name: spans[annotation] for name, annotation in group.annotations}
+            unit, tokenizer = None, WHITESPACE
+            if tokens is not None:
+                found = stored.get(group.article_id)
+                if found is not None:
+                    tokenizer, unit = found[0], OffsetTokens.from_packed(found[1])
+                else:
+                    tokenizer, unit = tokens.tokenize(text)
+            yield (
+                group.article_id,
+                DocAnnotations(text, doc_spans, title or first_words(text), unit, tokenizer),
+            )
+
+
+class TokenSource:
+    """Where the token-level measures get an article's tokens: the stored spaCy tokens
+    (of tokenizer ``prefer`` where there are several), else spaCy's tokenizer for ``lang``,
+    loaded on first need only (most projects have tokens stored by `annotator suggest`)."""
+
+    def __init__(self, lang: str = "en", prefer: str | None = None):
+        self.lang = lang
+        self.prefer = prefer
+        self._tokenize = None
+        self.name = ""
+
+    def tokenize(self, text: str) -> tuple[str, OffsetTokens]:
+        """(tokenizer id, tokens) of ``text`` by spaCy's rule-based tokenizer."""
+        if self._tokenize is None:
+            from annotator.nlp.pipelines import blank_pipeline, tokenizer_source
+            from annotator.nlp.suggester import packed_offsets
+
+            nlp = blank_pipeline(self.lang)
+            self.name = tokenizer_source(self.lang)
+            self._tokenize = lambda t: packed_offsets(nlp.make_doc(t), t)
+        return self.name, OffsetTokens.from_packed(self._tokenize(text))
+
+
+def token_source(store: Store, unit: str, lang: str | None = None) -> TokenSource | None:
+    """The TokenSource for ``unit`` ("spacy": the project's tokenizer and language, or
+    ``lang``; "whitespace": None, the measures count \\S+ runs)."""
+    if unit not in TOKEN_UNITS:
+        raise InputError(f"unknown token unit {visible(unit)!r} (choose spacy or whitespace)")
+    if unit == "whitespace":
+        return None
+    with store.read() as session:
+        setup = get_setting(session, SUGGEST_SETTING) or {}
+    if not isinstance(setup, dict):
+        setup = {}
+    prefer = setup.get("tokenizer_id") if isinstance(setup.get("tokenizer_id"), str) else None
+    project_lang = setup.get("lang") if isinstance(setup.get("lang"), str) else None
+    return TokenSource(lang or project_lang or "en", prefer)
+
+
 def _check_annotators(session: Session, annotators: Sequence[str] | None) -> None:
     if not annotators:
         return
-    known = set(session.scalars(select(Annotator.name)))
+    known = annotator_names(session)
     unknown = [name for name in annotators if name not in known]
     if unknown:
-        listing = ", ".join(sorted(known)) or "none yet"
+        listing = ", ".join(known) or "none yet"
         raise InputError(
             f"no annotator called {', '.join(repr(visible(n)) for n in unknown)} "
             f"(annotators: {visible(listing)})"
@@ -75,17 +166,7 @@ def _check_annotators(session: Session, annotators: Sequence[str] | None) -> Non
 
 def candidate_articles(session: Session, annotators: Collection[str] | None = None) -> list[int]:
     """Ids of the articles finished by two or more annotators (of ``annotators``)."""
-    query = (
-        select(Annotation.article_id)
-        .join(Annotator, Annotator.id == Annotation.annotator_id)
-        .where(Annotation.kind == Kind.ANNOTATION.value, Annotation.status == Status.DONE.value)
-        .group_by(Annotation.article_id)
-        .having(func.count() >= 2)
-        .order_by(Annotation.article_id)
-    )
-    if annotators is not None:
-        query = query.where(Annotator.name.in_(sorted(annotators)))  # type: ignore[attr-defined]
-    return list(session.scalars(query))
+    return [g.article_id for g in finished_articles(session, annotators=annotators)]
 
 
 def tally_articles(
@@ -93,14 +174,17 @@ def tally_articles(
     article_ids: list[int],
     annotators: list[str] | None,
     labels: list[str] | None,
+    tokens: tuple[str, str | None] | None = None,
 ) -> Iterator[AgreementTally]:
-    """Count the given articles of the database at ``url`` (run in a helper process)."""
+    """Count the given articles of the database at ``url`` (run in a helper process);
+    ``tokens``: (lang, preferred tokenizer) of the TokenSource, None for \\S+ runs."""
     store = open_store(url, upgrade=False)
+    source = None if tokens is None else TokenSource(*tokens)
     try:
         with store.read() as session:
             tally = new_tally(annotators, labels)
             for doc_id, doc in documents(
-                session, annotators=annotators, article_ids=article_ids, light=True
+                session, annotators=annotators, article_ids=article_ids, light=True, tokens=source
             ):
                 tally.add(doc_id, doc)
         yield tally
@@ -121,15 +205,22 @@ def measure(
     annotators: Sequence[str] | None = None,
     labels: Sequence[str] | None = None,
     workers: int | None = None,
+    tokens: str = "spacy",
+    lang: str | None = None,
 ) -> Agreement:
     """Agreement over every article finished by two or more of ``annotators`` (default:
     everyone), on spans of ``labels`` (default: all). No such article is an InputError.
+
+    ``tokens``: the unit of the token-level measures, "spacy" (each article's stored
+    spaCy tokens, else spaCy's tokenizer for ``lang`` or the project's language) or
+    "whitespace" (\\S+ runs, as bratiaa counts).
 
     With many articles, the later half is read and counted by a helper process on another
     core while this one does the first half (``workers=1`` turns that off).
     """
     people = sorted(set(annotators)) if annotators else None
     wanted = sorted(set(labels)) if labels else None
+    source = token_source(store, tokens, lang)
     with store.read() as session:
         _check_annotators(session, people)
         ids = candidate_articles(session, people)
@@ -140,17 +231,24 @@ def measure(
         # The helper first starts Python and imports the store (about half a second
         # here), so it takes the smaller share.
         middle = len(ids) * 6 // 10
-        with from_subprocess(tally_articles, store.url, ids[middle:], people, wanted) as helper:
+        shared = None if source is None else (source.lang, source.prefer)
+        with from_subprocess(
+            tally_articles, store.url, ids[middle:], people, wanted, shared
+        ) as helper:
             with store.read() as session:
                 for doc_id, doc in documents(
-                    session, annotators=people, article_ids=ids[:middle], light=True
+                    session,
+                    annotators=people,
+                    article_ids=ids[:middle],
+                    light=True,
+                    tokens=source,
                 ):
                     tally.add(doc_id, doc)
             for part in helper:
                 tally.merge(part)
     else:
         with store.read() as session:
-            for doc_id, doc in documents(session, annotators=people, light=True):
+            for doc_id, doc in documents(session, annotators=people, light=True, tokens=source):
                 tally.add(doc_id, doc)
     report = tally.report()
     if report.documents == 0:
