@@ -353,6 +353,8 @@ def to_rows(report: AgreementReport) -> Iterator[tuple[Any, ...]]:
     yield "token_pi", "all", "mean", "", "", value(report.pi.mean)
     yield "token_pi", "all", "sd", "", "", value(report.pi.sd)
     yield "token_alpha", "all", "value", "", "", value(report.tokens.alpha)
+    for tokenizer, count in report.token_unit.items():
+        yield "token_unit", "all", "articles", tokenizer, "", count
     for kind, count in report.disagreements.items():
         yield "disagreements", "all", kind.value, "", "", count
     for (x, y), count in sorted(

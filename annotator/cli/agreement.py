@@ -21,6 +21,24 @@ if TYPE_CHECKING:
 FORMATS = ("table", "json", "csv")
 WORST_SHOWN = 10
 
+# --fail-under measure names (the JSON fields), and the short names also taken.
+GATES = ("span_f1", "relaxed_f1", "token_f1", "token_kappa", "token_pi", "token_alpha")
+GATE_ALIASES = {"kappa": "token_kappa", "pi": "token_pi", "alpha": "token_alpha"}
+
+
+def gate_values(report: AgreementReport) -> dict[str, float | None]:
+    """The overall value of each measure a gate can name."""
+    values: dict[str, float | None] = {
+        "span_f1": report.exact.overall.mean,
+        "relaxed_f1": report.relaxed.overall.mean,
+        "token_f1": report.token_f1.overall.mean,
+        "token_kappa": report.kappa.mean,
+        "token_pi": report.pi.mean,
+        "token_alpha": report.tokens.alpha,
+    }
+    values.update({short: values[name] for short, name in GATE_ALIASES.items()})
+    return values
+
 
 def _n(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
@@ -39,6 +57,7 @@ def tables(report: AgreementReport) -> list[Table | Text]:
     if filters.get("annotators") or filters.get("labels"):
         header += " (filtered)"
     out.append(cell(header))
+    out.append(cell(report.token_unit_text()))
 
     summary = Table(title="Agreement")
     for column in ("measure", "mean", "SD", "n"):
@@ -209,14 +228,46 @@ def agreement_command(
             help="Label scheme whose colours the HTML report uses (default: conflict).",
         ),
     ] = None,
+    tokens: Annotated[
+        str,
+        typer.Option(
+            "--tokens",
+            metavar="UNIT",
+            help="Unit of the token-level measures: spacy (each article's stored spaCy "
+            "tokens, else spaCy's tokenizer) or whitespace (\\S+ runs, as bratiaa).",
+        ),
+    ] = "spacy",
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            metavar="LANG",
+            help="Language of spaCy's tokenizer for articles without stored tokens "
+            "(default: the project's, else en).",
+        ),
+    ] = None,
+    fail_under: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fail-under",
+            metavar="MEASURE=VALUE",
+            help="Exit 1 when a measure's overall value is below VALUE (repeatable): "
+            "span_f1, relaxed_f1, token_f1, token_kappa, token_pi, token_alpha.",
+        ),
+    ] = None,
 ) -> None:
     """Measure agreement over the articles finished (status done) by two or more
     annotators: pairwise span F1 (exact and relaxed) per pair, label and article, with
     mean and SD over pairs; token-level Cohen's kappa per pair and Krippendorff's alpha;
     a label confusion table and the three kinds of disagreement. JSON and CSV are for
-    scripts and CI gates (schema in the README)."""
+    scripts (schema in the README); --fail-under makes the command a CI gate."""
+    from annotator.domain.gates import check_gates, parse_fail_under
+
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r} (choose table, json or csv)")
+    if tokens not in ("spacy", "whitespace"):
+        raise InputError(f"unknown --tokens {tokens!r} (choose spacy or whitespace)")
+    gates = parse_fail_under(fail_under or [], known=[*GATES, *GATE_ALIASES])
     if html_articles is not None and html_articles < 1:
         raise InputError("--html-articles must be at least 1")
     for target in (out, html):
@@ -231,7 +282,9 @@ def agreement_command(
 
         colours = find_scheme(scheme)  # a bad scheme fails before any work is done
     store = open_db(db)
-    agreement = measure(store, annotators=annotators or None, labels=labels or None)
+    agreement = measure(
+        store, annotators=annotators or None, labels=labels or None, tokens=tokens, lang=lang
+    )
     for warning in agreement.warnings:
         warn(warning)
     report = agreement.report
@@ -274,3 +327,8 @@ def agreement_command(
             "with disagreements)",
             err=True,
         )
+    if gates:
+        # After the output is written: a CI job keeps the figures of a failed gate.
+        reason = check_gates(gate_values(report), gates)
+        if reason is not None:
+            raise InputError(f"agreement gate failed: {reason}")
