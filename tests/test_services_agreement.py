@@ -185,3 +185,34 @@ def test_agreement_light_reading_matches_full_reading(brat_store):
         heavy_docs = list(agreement.documents(session))
         light_docs = list(agreement.documents(session, light=True))
     assert to_json(measure_agreement(light_docs)) == to_json(measure_agreement(heavy_docs))
+
+
+def test_agreement_articles_spool_to_a_file_and_leave_nothing(brat_store, tmp_path, monkeypatch):
+    """Per-article figures go to a temporary file (memory stays flat), in order, also from
+    the helper process; nothing is left behind once the report is dropped."""
+    import gc
+    import tempfile
+
+    spools = tmp_path / "spools"
+    spools.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spools))
+    store, docs = brat_store
+    for workers in (1, 2):
+        result = agreement.measure(store, workers=workers, tokens="whitespace")
+        spool = result.report.articles
+        assert isinstance(spool, agreement.ArticleSpool) and len(spool) == 7
+        assert [p.name.startswith("annotator-agreement-") for p in spools.iterdir()] == [True]
+        from annotator.audit.report import article_json
+
+        def figures(articles):
+            return [{k: v for k, v in article_json(a).items() if k != "id"} for a in articles]
+
+        pure = measure_agreement(docs, annotators=None)
+        assert figures(spool) == figures(
+            agreement.measure(store, tokens="whitespace", workers=1).report.articles
+        )
+        assert sorted(map(str, figures(spool))) == sorted(map(str, figures(pure.articles)))
+        assert list(spool) == list(spool)  # read again, the same
+        del result, spool
+        gc.collect()
+        assert list(spools.iterdir()) == []

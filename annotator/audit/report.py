@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,7 +94,7 @@ class AgreementReport:
     pi: Summary
     confusion: dict[tuple[str | None, str | None], int]
     disagreements: dict[DisagreementKind, int]
-    articles: tuple[ArticleFigures, ...]
+    articles: Collection[ArticleFigures]  # in article order; may be read more than once
     filters: dict[str, list[str] | None] = field(default_factory=dict)
     token_unit: dict[str, int] = field(default_factory=dict)  # tokenizer -> articles
 
@@ -128,7 +128,9 @@ class AgreementTally:
     kinds: Counter = field(default_factory=lambda: Counter(dict.fromkeys(DisagreementKind, 0)))
     seen_people: set[str] = field(default_factory=set)
     seen_labels: set[str] = field(default_factory=set)
-    articles: list[ArticleFigures] = field(default_factory=list)
+    # Per-article figures in article order: a list, or any object with append, extend,
+    # len and iteration (the service spools them to a file, so memory stays flat).
+    articles: Any = field(default_factory=list)
     token_unit: dict[str, int] = field(default_factory=dict)  # tokenizer -> articles
 
     def add(self, doc_id: DocId, doc: DocAnnotations) -> None:
@@ -198,19 +200,23 @@ class AgreementTally:
             pi=summarise(k.pi for k in token_figures.kappa),
             confusion=_symmetric(confusion),
             disagreements=dict(self.kinds),
-            articles=tuple(self.articles),
+            articles=self.articles,
             filters={"annotators": self.annotators, "labels": self.labels},
             token_unit=dict(sorted(self.token_unit.items())),
         )
 
 
 def new_tally(
-    annotators: Iterable[str] | None = None, labels: Iterable[str] | None = None
+    annotators: Iterable[str] | None = None,
+    labels: Iterable[str] | None = None,
+    articles: Any = None,
 ) -> AgreementTally:
-    """An empty tally that keeps only ``annotators`` and ``labels`` (None: everyone, all)."""
+    """An empty tally that keeps only ``annotators`` and ``labels`` (None: everyone, all);
+    ``articles``: where per-article figures go (default: a list)."""
     return AgreementTally(
         annotators=None if annotators is None else sorted(set(annotators)),
         labels=None if labels is None else sorted(set(labels)),
+        articles=[] if articles is None else articles,
     )
 
 
@@ -261,8 +267,49 @@ def _f1(figures: F1Figures) -> dict[str, Any]:
     }
 
 
-def to_json(report: AgreementReport) -> dict[str, Any]:
-    """The report as plain JSON values (the schema the README documents)."""
+def article_json(a: ArticleFigures) -> dict[str, Any]:
+    """One article's figures as JSON values (an item of the report's ``articles``)."""
+    return {
+        "id": a.doc_id,
+        "title": a.title,
+        "annotators": list(a.annotators),
+        "span_f1": _summary(a.f1),
+        "relaxed_f1": _summary(a.relaxed),
+        "token_f1": _summary(a.token_f1),
+        "disagreements": {kind.value: n for kind, n in a.counts.items()},
+        "score": a.score,
+    }
+
+
+def json_chunks(report: AgreementReport, *, indent: int = 2) -> Iterator[str]:
+    """The JSON of to_json() as pieces of text, articles one line each, so that a report on
+    any number of articles is written as it is read (json's C encoder per value: the
+    pure-Python indenting encoder took longer than all the measures)."""
+    import json
+
+    whole = to_json(report, articles=False)
+    pad = " " * indent
+    yield "{"
+    first = True
+    for key, value in whole.items():
+        yield ("\n" if first else ",\n") + pad + json.dumps(key) + ": "
+        first = False
+        if key == "articles":
+            yield "["
+            separator = "\n"
+            for figures in report.articles:
+                yield separator + pad * 2 + json.dumps(article_json(figures), ensure_ascii=False)
+                separator = ",\n"
+            yield ("\n" + pad if separator == ",\n" else "") + "]"
+        else:
+            text = json.dumps(value, indent=indent, ensure_ascii=False)
+            yield text.replace("\n", "\n" + pad)
+    yield "\n}\n"
+
+
+def to_json(report: AgreementReport, *, articles: bool = True) -> dict[str, Any]:
+    """The report as plain JSON values (the schema the README documents); without
+    ``articles``, the per-article list is left empty (json_chunks streams it)."""
     return {
         "schema": SCHEMA,
         "annotators": list(report.annotators),
@@ -304,19 +351,7 @@ def to_json(report: AgreementReport) -> dict[str, Any]:
                 ),
             )
         ],
-        "articles": [
-            {
-                "id": a.doc_id,
-                "title": a.title,
-                "annotators": list(a.annotators),
-                "span_f1": _summary(a.f1),
-                "relaxed_f1": _summary(a.relaxed),
-                "token_f1": _summary(a.token_f1),
-                "disagreements": {kind.value: n for kind, n in a.counts.items()},
-                "score": a.score,
-            }
-            for a in report.articles
-        ],
+        "articles": [article_json(a) for a in report.articles] if articles else [],
         "conventions": CONVENTIONS,
     }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from annotator.cli.common import DbOption, app, open_db, reports_errors
-from annotator.cli.output import cell, console, echo, json_text, shown, warn
+from annotator.cli.output import cell, console, echo, shown, warn, write_chunks
 from annotator.domain.errors import InputError
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ def _n(value: float | None) -> str:
 
 def tables(report: AgreementReport) -> list[Table | Text]:
     """The report as Rich renderables (every cell a Text: names and labels are data)."""
-    from annotator.audit.disagreements import rank
+    from annotator.audit.disagreements import worst
 
     out: list[Table | Text] = []
     filters = report.filters or {}
@@ -129,25 +130,24 @@ def tables(report: AgreementReport) -> list[Table | Text]:
         confusion.add_row(cell(shown[i]), *(str(cells.get((x, y), 0) or "") for y in names))
     out.append(confusion)
 
-    ranked = rank(report.articles)
-    worst = Table(
-        title=f"Articles with disagreements, worst first ({min(len(ranked), WORST_SHOWN)} "
-        f"of {len(ranked)})",
+    ranked, disagreeing = worst(report.articles, WORST_SHOWN)
+    table = Table(
+        title=f"Articles with disagreements, worst first ({len(ranked)} of {disagreeing})",
         caption="disagreements: same extent but another label, overlapping but another "
         "extent, one side only",
     )
     for column in ("article", "title", "F1", "label", "extent", "alone", "score"):
-        worst.add_column(column, justify="left" if column == "title" else "right")
-    for figures in ranked[:WORST_SHOWN]:
+        table.add_column(column, justify="left" if column == "title" else "right")
+    for figures in ranked:
         counts = list(figures.counts.values())
-        worst.add_row(
+        table.add_row(
             cell(str(figures.doc_id)),
             cell(figures.title[:60]),
             _n(figures.f1.mean),
             *(str(c) for c in counts),
             f"{figures.score:.3f}",
         )
-    out.append(worst)
+    out.append(table)
     out.append(
         cell(
             "- : undefined (no spans to compare, or a single label throughout); "
@@ -165,12 +165,37 @@ def _source(store) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def _write(path: Path, content: str) -> None:
+def _csv_chunks(report: AgreementReport) -> Iterator[str]:
+    """The CSV text, a few thousand rows at a time."""
+    from annotator.audit.report import CSV_HEADER, to_rows
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for i, row in enumerate(to_rows(report)):
+        writer.writerow(row)
+        if i % 5000 == 4999:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _write(path: Path, report: AgreementReport, fmt: str) -> None:
+    """The report in ``fmt`` written to ``path`` atomically, piece by piece."""
+    from annotator.audit.report import json_chunks
     from annotator.formats.fileio import atomic_output
 
     try:
         with atomic_output(path) as handle:
-            handle.write(content)
+            if fmt == "table":
+                printer = console(file=handle, width=120, color_system=None, force_terminal=False)
+                for renderable in tables(report):
+                    printer.print(renderable)
+            else:
+                chunks = json_chunks(report) if fmt == "json" else _csv_chunks(report)
+                for chunk in chunks:
+                    handle.write(chunk)
     except OSError as exc:
         raise InputError(f"cannot write ({exc.strerror or exc})", path=path) from None
 
@@ -273,7 +298,7 @@ def agreement_command(
     for target in (out, html):
         if target is not None and target.is_dir():
             raise InputError("is a folder; name a file to write", path=target)
-    from annotator.audit.report import CSV_HEADER, to_json, to_rows
+    from annotator.audit.report import json_chunks
     from annotator.services.agreement import measure
 
     colours = None
@@ -288,31 +313,17 @@ def agreement_command(
     for warning in agreement.warnings:
         warn(warning)
     report = agreement.report
-    if fmt == "json":
-        content = json_text(to_json(report)) + "\n"
-    elif fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(CSV_HEADER)
-        writer.writerows(to_rows(report))
-        content = buffer.getvalue()
-    else:
-        content = ""
     if out is not None:
-        if fmt == "table":
-            buffer = io.StringIO()
-            printer = console(file=buffer, width=120, color_system=None, force_terminal=False)
-            for renderable in tables(report):
-                printer.print(renderable)
-            content = buffer.getvalue()
-        _write(out, content)
+        _write(out, report, fmt)
         echo(f"wrote {fmt} to {shown(out)}", err=True)
     elif fmt == "table":
         printer = console()
         for renderable in tables(report):
             printer.print(renderable)
     else:
-        echo(content, nl=False)
+        write_chunks(
+            json_chunks(report) if fmt == "json" else _csv_chunks(report), json=fmt == "json"
+        )
     if html is not None:
         from annotator.services.report import write_report
 

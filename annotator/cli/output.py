@@ -15,7 +15,9 @@ control character or an escape sequence to the user's terminal.
 
 from __future__ import annotations
 
+import re
 import sys
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from annotator.domain.text import visible, visible_line
@@ -30,10 +32,15 @@ def shown(value: Any) -> str:
     return visible_line(value if isinstance(value, str) else str(value))
 
 
+# What visible() replaces (newline aside): a quick search spares the per-character
+# translation for the usual text that has none.
+_CONTROLS = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
 def _message(message: str) -> str:
     # Our own newlines separate our lines; anything else that controls a terminal is
     # made visible.
-    return visible(message)
+    return visible(message) if _CONTROLS.search(message) else message
 
 
 def _write(text: str, err: bool) -> None:
@@ -111,17 +118,29 @@ def click_error(exc: Exception) -> None:
         error(str(exc))
 
 
-# Characters JSON leaves raw that a terminal may act on: C1 controls, bidi overrides and
-# line separators (json.dumps already escapes C0 controls).
-_JSON_ESCAPES = {
-    code: f"\\u{code:04x}"
-    for code in (*range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x2028, 0x2029)
-}
+def _escape(match: re.Match) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def safe_json(text: str) -> str:
+    """JSON text with every character a terminal could act on written as a ``\\u``
+    escape (json.dumps leaves C1 controls, DEL, bidi overrides and line separators raw;
+    they can only occur inside strings, where the escape means the same)."""
+    return _CONTROLS.sub(_escape, text)
 
 
 def json_text(value: Any, *, indent: int | None = 2) -> str:
-    """``value`` as JSON text that is safe on a terminal and still means the same: every
-    character a terminal could act on is written as a ``\\u`` escape."""
+    """``value`` as JSON text that is safe on a terminal and still means the same."""
     import json
 
-    return json.dumps(value, indent=indent, ensure_ascii=False).translate(_JSON_ESCAPES)
+    return safe_json(json.dumps(value, indent=indent, ensure_ascii=False))
+
+
+def write_chunks(chunks: Iterable[str], *, json: bool = False) -> None:
+    """Print pieces of a long output as they come (JSON made safe with escapes, other
+    text made visible)."""
+    clean = safe_json if json else _message
+    stream = sys.stdout
+    for chunk in chunks:
+        stream.write(clean(chunk))
+    stream.flush()

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from annotator.audit.disagreements import ArticleDisagreements, rank
+from annotator.audit.disagreements import ArticleDisagreements, worst
 from annotator.audit.report import CONVENTIONS, AgreementReport
 from annotator.audit.spans import Disagreement
 from annotator.domain.scheme import LabelScheme
@@ -313,8 +313,9 @@ def write_report(
     tables and its articles with disagreements (worst first, at most ``limit``), read
     again from ``store`` a few at a time. Returns how many articles it draws."""
     report = agreement.report
-    ranked = rank(report.articles)
-    chosen = [f.doc_id for f in (ranked if limit is None else ranked[:limit])]
+    ranked, disagreeing = worst(report.articles, limit)
+    chosen = [f.doc_id for f in ranked]
+    del ranked
 
     def articles() -> Iterator[ArticleDisagreements]:
         for i in range(0, len(chosen), ARTICLES_PER_READ):
@@ -337,7 +338,7 @@ def write_report(
             shown=len(chosen),
             scheme=scheme,
             source=source,
-            omitted=len(ranked) - len(chosen),
+            omitted=disagreeing - len(chosen),
         ):
             handle.write(piece)
             handle.write("\n")
