@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -12,7 +13,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from annotator.cli.common import DbOption, app, open_db, reports_errors
+from annotator.cli.common import DEFAULT_DB, DbOption, app, open_db, reports_errors
 from annotator.cli.output import cell, console, echo, shown, warn, write_chunks
 from annotator.domain.errors import InputError
 
@@ -306,9 +307,11 @@ def agreement_command(
         from annotator.services.schemes import find_scheme
 
         colours = find_scheme(scheme)  # a bad scheme fails before any work is done
-    store = open_db(db)
+    # A SQLite file is measured through the stdlib alone: the store (SQLAlchemy) is
+    # opened only for the HTML report, or for other databases.
+    target = db or os.environ.get("ANNOTATOR_DB") or DEFAULT_DB
     agreement = measure(
-        store, annotators=annotators or None, labels=labels or None, tokens=tokens, lang=lang
+        target, annotators=annotators or None, labels=labels or None, tokens=tokens, lang=lang
     )
     for warning in agreement.warnings:
         warn(warning)
@@ -327,6 +330,7 @@ def agreement_command(
     if html is not None:
         from annotator.services.report import write_report
 
+        store = open_db(db)
         try:
             drawn = write_report(
                 store, html, agreement, scheme=colours, limit=html_articles, source=_source(store)

@@ -8,9 +8,9 @@ import os
 import shutil
 import tempfile
 from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-
-from sqlmodel import Session
+from typing import TYPE_CHECKING, Any, Union
 
 from annotator.audit.disagreements import ArticleDisagreements, ArticleFigures, review_queue
 from annotator.audit.documents import WHITESPACE, DocAnnotations, restrict
@@ -21,16 +21,12 @@ from annotator.audit.tokens import OffsetTokens
 from annotator.domain.errors import InputError
 from annotator.domain.text import first_words, visible
 from annotator.services.background import from_subprocess
-from annotator.store.agreement import (
-    annotator_names,
-    article_texts,
-    finished_articles,
-    span_keys,
-    stored_tokens,
-)
-from annotator.store.annotations import stored_annotations
-from annotator.store.engine import Store, open_store
-from annotator.store.queue import get_setting
+from annotator.store.agreement import AgreementReader, ArticleAnnotations
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from annotator.store.engine import Store
 
 # The token units of the token-level measures: spaCy's tokens (the default), or \S+ runs.
 TOKEN_UNITS = ("spacy", "whitespace")
@@ -175,8 +171,11 @@ def documents(
     article carries the tokens the token-level measures count. An article without a
     title is named by its first words."""
     if light:
-        yield from _light_documents(session, annotators, article_ids, tokens)
+        reader = AgreementReader.of_session(session)
+        yield from read_documents(reader, _groups(reader, annotators, article_ids), tokens)
         return
+    from annotator.store.annotations import stored_annotations
+
     current: int | None = None
     text = title = ""
     spans: dict[str, Sequence] = {}
@@ -193,26 +192,35 @@ def documents(
         yield current, DocAnnotations(text, spans, title)  # type: ignore[misc]
 
 
-# Articles read per round trip by the light reader: few queries, little held at once.
+# Articles read per round trip: few queries, little held at once.
 ARTICLES_PER_READ = 400
 
 
-def _light_documents(
-    session: Session,
+def _groups(
+    reader: AgreementReader,
     annotators: Collection[str] | None,
-    article_ids: Collection[int] | None,
-    tokens: TokenSource | None,
-) -> Iterator[tuple[int, DocAnnotations]]:
-    groups = finished_articles(session, annotators=annotators)
+    article_ids: Collection[int] | None = None,
+) -> list[ArticleAnnotations]:
+    groups = reader.finished_articles(annotators)
     if article_ids is not None:
         wanted = set(article_ids)
         groups = [g for g in groups if g.article_id in wanted]
+    return groups
+
+
+def read_documents(
+    reader: AgreementReader,
+    groups: Sequence[ArticleAnnotations],
+    tokens: TokenSource | None = None,
+) -> Iterator[tuple[int, DocAnnotations]]:
+    """The articles of ``groups`` as audit inputs with (start, end, label) spans, read a
+    few hundred at a time; with ``tokens``, each with the tokens the measures count."""
     for i in range(0, len(groups), ARTICLES_PER_READ):
         part = groups[i : i + ARTICLES_PER_READ]
         ids = [g.article_id for g in part]
-        texts = article_texts(session, ids)
-        spans = span_keys(session, [a for g in part for _, a in g.annotations])
-        stored = {} if tokens is None else stored_tokens(session, ids, tokens.prefer)
+        texts = reader.article_texts(ids)
+        spans = reader.span_keys([a for g in part for _, a in g.annotations])
+        stored = {} if tokens is None else reader.stored_tokens(ids, tokens.prefer)
         for group in part:
             title, text = texts[group.article_id]
             doc_spans = {name: spans[annotation] for name, annotation in group.annotations}
@@ -237,8 +245,19 @@ class TokenSource:
     def __init__(self, lang: str = "en", prefer: str | None = None):
         self.lang = lang
         self.prefer = prefer
-        self._tokenize = None
+        self._tokenize: Any = None
         self.name = ""
+
+    def check(self) -> None:
+        """Refuse a language spaCy does not have before any work is done (no import of
+        spaCy when its language data is simply there)."""
+        import importlib.util
+        from pathlib import Path
+
+        spec = importlib.util.find_spec("spacy")  # finds the package without importing it
+        folders = list(spec.submodule_search_locations or []) if spec is not None else []
+        if not any((Path(folder) / "lang" / self.lang).is_dir() for folder in folders):
+            self.tokenize("")  # the pipeline's own one-line error
 
     def tokenize(self, text: str) -> tuple[str, OffsetTokens]:
         """(tokenizer id, tokens) of ``text`` by spaCy's rule-based tokenizer."""
@@ -252,26 +271,27 @@ class TokenSource:
         return self.name, OffsetTokens.from_packed(self._tokenize(text))
 
 
-def token_source(store: Store, unit: str, lang: str | None = None) -> TokenSource | None:
+def token_source(reader: AgreementReader, unit: str, lang: str | None = None) -> TokenSource | None:
     """The TokenSource for ``unit`` ("spacy": the project's tokenizer and language, or
     ``lang``; "whitespace": None, the measures count \\S+ runs)."""
     if unit not in TOKEN_UNITS:
         raise InputError(f"unknown token unit {visible(unit)!r} (choose spacy or whitespace)")
     if unit == "whitespace":
         return None
-    with store.read() as session:
-        setup = get_setting(session, SUGGEST_SETTING) or {}
+    setup = reader.setting(SUGGEST_SETTING)
     if not isinstance(setup, dict):
         setup = {}
     prefer = setup.get("tokenizer_id") if isinstance(setup.get("tokenizer_id"), str) else None
     project_lang = setup.get("lang") if isinstance(setup.get("lang"), str) else None
-    return TokenSource(lang or project_lang or "en", prefer)
+    source = TokenSource(lang or project_lang or "en", prefer)
+    source.check()
+    return source
 
 
-def _check_annotators(session: Session, annotators: Sequence[str] | None) -> None:
+def _check_annotators(reader: AgreementReader, annotators: Sequence[str] | None) -> None:
     if not annotators:
         return
-    known = annotator_names(session)
+    known = reader.annotator_names()
     unknown = [name for name in annotators if name not in known]
     if unknown:
         listing = ", ".join(known) or "none yet"
@@ -283,41 +303,71 @@ def _check_annotators(session: Session, annotators: Sequence[str] | None) -> Non
 
 def candidate_articles(session: Session, annotators: Collection[str] | None = None) -> list[int]:
     """Ids of the articles finished by two or more annotators (of ``annotators``)."""
-    return [g.article_id for g in finished_articles(session, annotators=annotators)]
+    reader = AgreementReader.of_session(session)
+    return [g.article_id for g in reader.finished_articles(annotators)]
+
+
+Target = Union["Store", str]  # an open store, or a database path or URL
+
+
+@contextmanager
+def open_reader(target: Target) -> Iterator[AgreementReader]:
+    """An AgreementReader on ``target``: for a SQLite file of the current schema given by
+    path, a stdlib connection (no SQLAlchemy import); else the full store's session."""
+    if isinstance(target, str):
+        from annotator.store.fastpath import sqlite_path
+
+        path = sqlite_path(target)
+        reader = AgreementReader.open_sqlite(str(path)) if path is not None else None
+        if reader is not None:
+            with reader:
+                yield reader
+            return
+        from annotator.store.engine import open_store
+
+        store = open_store(target)
+        try:
+            with store.read() as session:
+                yield AgreementReader.of_session(session)
+        finally:
+            store.dispose()
+        return
+    with target.read() as session:
+        yield AgreementReader.of_session(session)
 
 
 def tally_articles(
-    url: str,
+    target: str,
     article_ids: list[int],
     annotators: list[str] | None,
     labels: list[str] | None,
     tokens: tuple[str, str | None] | None = None,
 ) -> Iterator[AgreementTally]:
-    """Count the given articles of the database at ``url`` (run in a helper process);
-    ``tokens``: (lang, preferred tokenizer) of the TokenSource, None for \\S+ runs."""
-    store = open_store(url, upgrade=False)
+    """Count the given articles of the database ``target`` (a path or URL; run in a helper
+    process); ``tokens``: (lang, preferred tokenizer) of the TokenSource, None for \\S+
+    runs."""
     source = None if tokens is None else TokenSource(*tokens)
-    try:
-        with store.read() as session:
-            tally = new_tally(annotators, labels, ArticleSpool())
-            for doc_id, doc in documents(
-                session, annotators=annotators, article_ids=article_ids, light=True, tokens=source
-            ):
-                tally.add(doc_id, doc)
-        yield tally
-    finally:
-        store.dispose()
+    with open_reader(target) as reader:
+        tally = new_tally(annotators, labels, ArticleSpool())
+        for doc_id, doc in read_documents(reader, _groups(reader, annotators, article_ids), source):
+            tally.add(doc_id, doc)
+    yield tally
 
 
-def _can_share(store: Store) -> bool:
-    """A helper process can open the same database (a file or a server, not memory)."""
-    return not store.url.startswith("sqlite://") or (
-        store.url.startswith("sqlite:///") and store.url != "sqlite:///:memory:"
-    )
+def _shared_target(target: Target) -> str | None:
+    """How a helper process opens the same database (a file or a server, not memory)."""
+    url = target if isinstance(target, str) else target.url
+    if "://" not in url:
+        return url if url not in ("", ":memory:") else None
+    if url.startswith("sqlite://") and (
+        not url.startswith("sqlite:///") or url == "sqlite:///:memory:"
+    ):
+        return None
+    return url
 
 
 def measure(
-    store: Store,
+    store: Target,
     *,
     annotators: Sequence[str] | None = None,
     labels: Sequence[str] | None = None,
@@ -326,46 +376,41 @@ def measure(
     lang: str | None = None,
 ) -> Agreement:
     """Agreement over every article finished by two or more of ``annotators`` (default:
-    everyone), on spans of ``labels`` (default: all). No such article is an InputError.
+    everyone), on spans of ``labels`` (default: all), in the database ``store`` (an open
+    Store, or a path or URL: a SQLite file is then read with the stdlib alone). No such
+    article is an InputError.
 
     ``tokens``: the unit of the token-level measures, "spacy" (each article's stored
     spaCy tokens, else spaCy's tokenizer for ``lang`` or the project's language) or
     "whitespace" (\\S+ runs, as bratiaa counts).
 
-    With many articles, the later half is read and counted by a helper process on another
-    core while this one does the first half (``workers=1`` turns that off).
+    With many articles, the later part is read and counted by a helper process on another
+    core while this one does the first part (``workers=1`` turns that off).
     """
     people = sorted(set(annotators)) if annotators else None
     wanted = sorted(set(labels)) if labels else None
-    source = token_source(store, tokens, lang)
-    with store.read() as session:
-        _check_annotators(session, people)
-        ids = candidate_articles(session, people)
-    if workers is None:
-        workers = 2 if (os.cpu_count() or 1) > 1 and len(ids) >= PARALLEL_MIN_ARTICLES else 1
     tally = new_tally(people, wanted, ArticleSpool())
-    if workers > 1 and _can_share(store) and len(ids) >= 2:
-        # The helper first starts Python and imports the store (about half a second
-        # here), so it takes the smaller share.
-        middle = len(ids) * 6 // 10
-        shared = None if source is None else (source.lang, source.prefer)
-        with from_subprocess(
-            tally_articles, store.url, ids[middle:], people, wanted, shared
-        ) as helper:
-            with store.read() as session:
-                for doc_id, doc in documents(
-                    session,
-                    annotators=people,
-                    article_ids=ids[:middle],
-                    light=True,
-                    tokens=source,
-                ):
+    with open_reader(store) as reader:
+        source = token_source(reader, tokens, lang)
+        _check_annotators(reader, people)
+        groups = reader.finished_articles(people)
+        if workers is None:
+            many = len(groups) >= PARALLEL_MIN_ARTICLES
+            workers = 2 if (os.cpu_count() or 1) > 1 and many else 1
+        shared = _shared_target(store) if workers > 1 and len(groups) >= 2 else None
+        if shared is not None:
+            # The helper first starts Python and imports what it needs, so it takes the
+            # smaller share.
+            middle = len(groups) * 6 // 10
+            rest = [g.article_id for g in groups[middle:]]
+            share = None if source is None else (source.lang, source.prefer)
+            with from_subprocess(tally_articles, shared, rest, people, wanted, share) as helper:
+                for doc_id, doc in read_documents(reader, groups[:middle], source):
                     tally.add(doc_id, doc)
-            for part in helper:
-                tally.merge(part)
-    else:
-        with store.read() as session:
-            for doc_id, doc in documents(session, annotators=people, light=True, tokens=source):
+                for part in helper:
+                    tally.merge(part)
+        else:
+            for doc_id, doc in read_documents(reader, groups, source):
                 tally.add(doc_id, doc)
     report = tally.report()
     if report.documents == 0:
@@ -406,7 +451,7 @@ def review(
     wanted = set(labels) if labels else None
     ids = None if article_ids is None else sorted(set(article_ids))
     with store.read() as session:
-        _check_annotators(session, people)
+        _check_annotators(AgreementReader.of_session(session), people)
         docs = documents(session, annotators=people, article_ids=ids)
         if wanted is not None:
             docs = ((doc_id, restrict(doc, labels=wanted)) for doc_id, doc in docs)
