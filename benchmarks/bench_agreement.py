@@ -1,22 +1,24 @@
-"""Agreement end to end: `services.agreement.measure` over N articles x 3 annotators in a
-real SQLite database, against bare baselines measured in the same run.
+"""Agreement end to end: `annotator agreement --format json --out FILE` over N articles x
+3 annotators in a real SQLite file, at several sizes, against a bare baseline measured
+in the same run.
 
 The database is synthetic: articles of ~1,500 characters (200 words), each with ~12
 entities; every annotator copies them with noise (a changed label, a shifted boundary, a
 missed or an extra span now and then), so every measure and every kind of disagreement
-has work to do. Each side runs in a child process of its own, --repeat times; the best
-run of each is compared.
+has work to do. spaCy's tokens of every article are stored, as `annotator suggest`
+stores them. Each side runs as a whole process of its own, --repeat times; the best run
+of each is compared.
 
-- ours: `services.agreement.measure` as the command calls it: open the store, read every
-  finished annotation, and compute every measure (exact, relaxed and token F1 per pair,
-  label and article; kappa; alpha; confusion; disagreements; review scores). With two
-  or more cores, half of the articles are counted by a helper process.
-- raw read: the same rows (article text, annotator, span offsets and labels) fetched with
-  the sqlite3 module into tuples, nothing computed: the floor for any reader.
-- bare exact F1: plain Python exact pairwise F1 over those tuples already in memory (the
-  one figure a minimal script computes).
+- ours: the command as a user runs it: start-up, open the store, read every finished
+  annotation and the stored tokens, compute every measure (exact, relaxed and token F1
+  per pair, label and article; kappa, pi, alpha; confusion; disagreements; review
+  scores) and write the JSON. With two or more cores and many articles, part of the
+  articles is counted by a helper process. Also with `--tokens whitespace`.
+- bare: a python process that fetches the same rows (article text, annotator, span
+  offsets and labels) with the sqlite3 module into tuples and computes exact pairwise F1
+  over them: the floor for any reader, and the one figure a minimal script computes.
 
-    python benchmarks/bench_agreement.py [--articles 10000] [--annotators 3] [--repeat 3]
+    python benchmarks/bench_agreement.py [--sizes 1000 10000 50000] [--annotators 3] [--repeat 2]
 """
 
 from __future__ import annotations
@@ -120,32 +122,48 @@ def build(db: Path, n: int, annotators: int, seed: int = 0) -> int:
             rows,
         )
         spans = len(rows)
+        # spaCy's tokens of every article, as `annotator suggest` stores them: the unit the
+        # token-level measures count by default.
+        from annotator.nlp.pipelines import blank_pipeline, tokenizer_source
+        from annotator.nlp.suggester import packed_offsets
+
+        nlp = blank_pipeline("en")
+        plain = [t for t, _ in texts]
+        conn.exec_driver_sql(
+            "INSERT INTO tokens (article_id, tokenizer, offsets) VALUES (?, ?, ?)",
+            [
+                (article_id, tokenizer_source("en"), packed_offsets(doc, text))
+                for article_id, text, doc in zip(ids, plain, nlp.pipe(plain), strict=True)
+            ],
+        )
     store.dispose()
     return spans
 
 
+# The command as a user runs it, in a process of its own; prints the peak RSS of this
+# process and (separately) of its helper process, which has ended by then.
 OURS = r"""
-import sys, time, resource
-from annotator.store.engine import open_store
-from annotator.services.agreement import measure
-start = time.perf_counter()
-store = open_store(sys.argv[1])
-result = measure(store)
-elapsed = time.perf_counter() - start
-assert result.report.documents == int(sys.argv[2]), result.report.documents
-# The larger of this process and its helper process (which has ended by now).
-peak = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-print(elapsed, peak, result.report.exact.overall.mean)
+import resource, sys
+sys.argv = ["annotator", "agreement", "--db", sys.argv[1], "--format", "json", "--out",
+            sys.argv[2], "--tokens", sys.argv[3]]
+from annotator.cli import main
+try:
+    main()
+except SystemExit as exc:
+    if exc.code:
+        raise
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+      resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 """
 
-# The same rows ours reads, fetched with sqlite3 into tuples; then (with "f1") exact
-# pairwise F1 over them in plain Python, timed on its own.
+# The bare baseline: the same rows (article text, annotator, span offsets and labels)
+# fetched with sqlite3 into tuples, then exact pairwise F1 over them in plain Python.
 BASELINE = r"""
 import sys, time, resource, sqlite3
 from collections import defaultdict
 from itertools import combinations
-conn = sqlite3.connect(sys.argv[1])
 start = time.perf_counter()
+conn = sqlite3.connect(sys.argv[1])
 articles = dict(conn.execute("SELECT id, text FROM article"))
 annotations = conn.execute(
     "SELECT n.id, n.article_id, p.name FROM annotation n JOIN annotator p ON p.id = n.annotator_id "
@@ -166,91 +184,94 @@ for people in docs.values():
 f1 = [2 * shared[p] / total[p] for p in total]
 mean = sum(f1) / len(f1)
 compute = time.perf_counter() - start
-print(read if sys.argv[2] == "read" else compute, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, mean)
+print(read, compute, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, repr(mean))
 """
 
 
-def run_child(code: str, *args: str) -> tuple[float, float, float]:
-    """(seconds the child measured, its peak RSS in MB, the mean F1 it found)."""
+def timed(code: str, *args: str) -> tuple[float, list[str]]:
+    """(wall seconds of a child Python running ``code``, start-up included; its last line)."""
+    start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+    seconds = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(proc.stderr)
-    seconds, peak_kb, mean = proc.stdout.strip().splitlines()[-1].split()
-    return float(seconds), int(peak_kb) / 1024, float(mean)
+    return seconds, proc.stdout.strip().splitlines()[-1].split()
 
 
-def run_command(db: Path, out: Path) -> float:
-    """Wall seconds of `annotator agreement --format json --out`, start-up included."""
-    start = time.perf_counter()
+def one_size(n: int, annotators: int, repeat: int, tmp: Path) -> dict:
+    """Build a database of ``n`` articles and run ours and the baseline on it."""
+    db = tmp / f"agreement-{n}.db"
+    # Built in a child of its own: Linux keeps a process's peak RSS across fork and exec,
+    # so children of a parent that held the generated data would report its peak.
     proc = subprocess.run(
-        [sys.executable, "-m", "annotator", "agreement", "--db", str(db), "-f", "json",
-         "--out", str(out)],
+        [sys.executable, __file__, "--build", str(db), str(n), str(annotators)],
         capture_output=True,
         text=True,
-    )  # fmt: skip
+    )
     if proc.returncode != 0:
         raise SystemExit(proc.stderr)
-    return time.perf_counter() - start
+    found: dict = {"n": n, "spans": int(proc.stdout), "mb": db.stat().st_size / 1e6}
+    runs: dict[str, list] = {"spacy": [], "whitespace": [], "bare": []}
+    out = tmp / "agreement.json"
+    for _ in range(repeat):
+        for unit in ("spacy", "whitespace"):
+            seconds, (rss, helper) = timed(OURS, str(db), str(out), unit)
+            runs[unit].append((seconds, int(rss) / 1024, int(helper) / 1024))
+            if unit == "spacy":
+                import json
+
+                data = json.loads(out.read_text())
+                assert data["documents"] == n, data["documents"]
+                found["mean"] = data["span_f1"]["mean"]
+                found["unit"] = data["token_unit"]
+        seconds, (read, compute, rss, mean) = timed(BASELINE, str(db))
+        runs["bare"].append((seconds, float(read), float(compute), int(rss) / 1024, float(mean)))
+    found.update({key: min(values) for key, values in runs.items()})
+    found["peak"] = max(max(r[1], r[2]) for r in runs["spacy"] + runs["whitespace"])
+    if abs(found["mean"] - found["bare"][4]) > 1e-9:
+        raise SystemExit(f"mean exact F1 differs: ours {found['mean']}, bare {found['bare'][4]}")
+    db.unlink()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    return found
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 50_000])
     parser.add_argument("--annotators", type=int, default=3)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "agreement.db"
-        # Built in a child of its own: Linux keeps a process's peak RSS across fork and
-        # exec, so children started by a parent that held the generated data would
-        # report the parent's peak instead of their own.
-        proc = subprocess.run(
-            [
-                sys.executable,
-                __file__,
-                "--build",
-                str(db),
-                str(args.articles),
-                str(args.annotators),
-            ],
-            capture_output=True,
-            text=True,
-        )
-        if proc.returncode != 0:
-            raise SystemExit(proc.stderr)
-        spans = int(proc.stdout)
-        size_mb = db.stat().st_size / 1e6
-        load = os.getloadavg()[0]
-        runs: dict[str, list[tuple[float, float, float]]] = {"ours": [], "read": [], "f1": []}
-        command = []
-        for _ in range(args.repeat):
-            runs["ours"].append(run_child(OURS, str(db), str(args.articles)))
-            runs["read"].append(run_child(BASELINE, str(db), "read"))
-            runs["f1"].append(run_child(BASELINE, str(db), "f1"))
-            command.append(run_command(db, Path(tmp) / "agreement.json"))
-    best = {k: min(v) for k, v in runs.items()}
-    peak = {k: max(r[1] for r in v) for k, v in runs.items()}
-    ours, read, bare = best["ours"][0], best["read"][0], best["f1"][0]
-    if abs(best["ours"][2] - best["f1"][2]) > 1e-9:
-        raise SystemExit(f"mean exact F1 differs: ours {best['ours'][2]}, bare {best['f1'][2]}")
+    load = os.getloadavg()[0]
     print(
-        f"articles: {args.articles:,} x {args.annotators} annotators, {spans:,} spans "
-        f"({size_mb:.0f} MB database), best of {args.repeat} runs each; "
+        f"agreement, articles x {args.annotators} annotators, best of {args.repeat} runs each; "
         f"{os.cpu_count()} cores, load average {load:.1f} before the runs"
     )
     print(
-        f"ours: services.agreement.measure (open, read, every measure): {ours:6.2f} s (goal < 3 s)"
+        "ours: `annotator agreement --format json --out FILE` (whole process: start-up, read, "
+        "every measure, the JSON written); bare: a whole python process reading the same rows "
+        "with sqlite3 and computing exact pairwise F1"
     )
-    print(f"`annotator agreement --format json --out` incl. start-up:     {min(command):6.2f} s")
-    print(f"raw sqlite3 read of the same rows:                             {read:6.2f} s")
-    print(f"bare exact F1 over those rows in memory:                       {bare:6.2f} s")
-    print(
-        f"ratio ours / (raw read + bare F1): {ours / (read + bare):.1f}x; "
-        f"mean exact F1 (both): {best['ours'][2]:.6f}"
+    header = (
+        f"{'articles':>9} {'spans':>10} {'ours':>8} {'ours ws':>8} {'bare':>7} "
+        f"{'(read':>7} {'+ F1)':>6} {'ratio':>6} {'ms/1k':>6} {'peak RSS':>9} {'bare RSS':>9}"
     )
+    print(header)
+    with tempfile.TemporaryDirectory() as folder:
+        for n in args.sizes:
+            f = one_size(n, args.annotators, args.repeat, Path(folder))
+            ours, ws, bare = f["spacy"][0], f["whitespace"][0], f["bare"]
+            print(
+                f"{n:>9,} {f['spans']:>10,} {ours:>7.2f}s {ws:>7.2f}s {bare[0]:>6.2f}s "
+                f"{bare[1]:>6.2f}s {bare[2]:>5.2f}s {bare[0] / ours:>5.2f}x "
+                f"{ours / n * 1000 * 1000:>6.0f} {f['peak']:>7.0f}MB {bare[3]:>7.0f}MB",
+                flush=True,
+            )
     print(
-        f"peak RSS: ours {peak['ours']:.0f} MB (the larger of its two processes); "
-        f"raw read holding every row {peak['read']:.0f} MB"
+        "ours: spaCy's stored tokens (the default unit); ours ws: --tokens whitespace; "
+        "ratio: bare / ours (goal >= 0.5x, and ours < 3 s at 10,000 on a quiet machine); "
+        f"ms/1k: ours per 1,000 articles; mean exact F1 equal in ours and bare ({f['mean']:.6f}); "
+        "peak RSS: the larger of our two processes"
     )
 
 

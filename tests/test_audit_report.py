@@ -135,20 +135,36 @@ def test_report_brat_fixture_agree_2():
     assert report.exact.overall.sd == 0.0
 
 
+def doc_tokens(doc: DocAnnotations) -> list[tuple[int, int]]:
+    """The unit the measures must use for ``doc``: its given tokens, else its \\S+ runs."""
+    if doc.tokens is not None:
+        return list(doc.tokens)
+    return [m.span() for m in re.finditer(r"\S+", doc.text)]
+
+
+def spacy_tokens(text: str) -> list[tuple[int, int]]:
+    """spaCy's English tokens of ``text``, whitespace tokens left out (as stored)."""
+    import spacy
+
+    nlp = SPACY.get("en") or SPACY.setdefault("en", spacy.blank("en"))
+    return [(t.idx, t.idx + len(t)) for t in nlp.make_doc(text) if not t.is_space]
+
+
+SPACY: dict = {}
+
+
 def _token_matrix(docs: dict, people: list[str]) -> tuple[list[list[str | None]], list[str]]:
     """Per token of every document, each annotator's label (None: did not do it), computed
     independently of the audit code: every token against every span."""
     rows: list[list[str | None]] = []
     for doc in docs.values():
-        for match in re.finditer(r"\S+", doc.text):
+        for start, end in doc_tokens(doc):
             row: list[str | None] = []
             for person in people:
                 if person not in doc.spans:
                     row.append(None)
                     continue
-                covering = [
-                    s for s in doc.spans[person] if s.start < match.end() and match.start() < s.end
-                ]
+                covering = [s for s in doc.spans[person] if s.start < end and start < s.end]
                 best = min(covering, key=lambda s: (s.start, -s.end, s.label), default=None)
                 row.append(best.label if best else "O")
             rows.append(row)
@@ -171,7 +187,8 @@ def test_report_brat_fixture_chance_corrected_against_oracles():
 
 texts = st.lists(
     st.tuples(
-        st.sampled_from(["Idlib", "Assad", "said", "the", "x"]), st.sampled_from([" ", "\n", "  "])
+        st.sampled_from(["Idlib", "Assad", "said", "the", "x", "Saraqib.", "al-Bab", "(AFP)"]),
+        st.sampled_from([" ", "\n", "  "]),
     ),
     min_size=1,
     max_size=15,
@@ -218,8 +235,23 @@ def tidy_documents(draw):
     return docs
 
 
+def with_spacy_tokens(docs: dict) -> dict:
+    """The same documents with spaCy's tokens given: the default unit of the command."""
+    return {
+        i: DocAnnotations(d.text, d.spans, d.title, spacy_tokens(d.text), "spacy:en")
+        for i, d in docs.items()
+    }
+
+
 @settings(max_examples=150, deadline=None)
-@given(st.one_of(documents(), tidy_documents()))
+@given(
+    st.one_of(
+        documents(),
+        tidy_documents(),
+        documents().map(with_spacy_tokens),
+        tidy_documents().map(with_spacy_tokens),
+    )
+)
 def test_report_random_documents_against_oracles(docs):
     """Span F1 from plain set arithmetic; token kappa against scikit-learn, alpha against
     krippendorff, token F1 against a multiset count, all on independently computed data."""
@@ -280,7 +312,7 @@ def test_report_random_documents_against_oracles(docs):
         for doc in counted.values():
             if pair.a not in doc.spans or pair.b not in doc.spans:
                 continue
-            tokens = [m.span() for m in re.finditer(r"\S+", doc.text)]
+            tokens = doc_tokens(doc)
             bags = [
                 Counter(
                     (s.label, t)

@@ -215,3 +215,44 @@ def test_tokens_token_range_matches_the_token_list(text, start, length):
     start = min(start, end)
     found = span_tokens(text, start, end)
     assert _token_range(text, start, end) == ((found[0], found[-1], len(found)) if found else None)
+
+
+@st.composite
+def offset_tokens(draw):
+    """Sorted, disjoint, non-empty (start, end) tokens, with gaps between some."""
+    cuts = sorted(draw(st.sets(st.integers(0, 80), max_size=20)))
+    pairs = [(a, b) for a, b in zip(cuts[0::2], cuts[1::2], strict=False) if a < b]
+    return pairs
+
+
+@settings(max_examples=300, deadline=None)
+@given(offset_tokens(), st.integers(0, 90), st.integers(0, 30))
+def test_tokens_offset_tokens_cover_what_overlaps(pairs, start, length):
+    from annotator.audit.tokens import OffsetTokens
+    from annotator.domain.spans import pack_offsets
+
+    end = start + length
+    expected = [a for a, b in pairs if a < end and start < b]
+    for unit in (OffsetTokens.from_pairs(pairs), OffsetTokens.from_packed(pack_offsets(pairs))):
+        assert unit.covering(start, end) == expected
+        assert unit.range(start, end) == (
+            (expected[0], expected[-1], len(expected)) if expected else None
+        )
+        assert unit.count() == len(pairs)
+
+
+def test_tokens_spacy_unit_splits_what_whitespace_joins():
+    """The annotation was made on "Saraqib" and "." (spaCy's tokens); whitespace runs see
+    one token "Saraqib." and call a disagreement on the full stop an agreement."""
+    from annotator.audit.tokens import TokenTally
+
+    text = "forces entered Saraqib."
+    keys = {"ana": {(15, 22, "LOC")}, "ben": {(15, 23, "LOC")}}
+    spacy_like = [(0, 6), (7, 14), (15, 22), (22, 23)]
+    whitespace, spacy = TokenTally(), TokenTally()
+    assert whitespace.add(text, keys, [("ana", "ben")]) == {("ana", "ben"): (1, 1, 1)}
+    assert spacy.add(text, keys, [("ana", "ben")], spacy_like) == {("ana", "ben"): (1, 1, 2)}
+    assert whitespace.figures().kappa[0].kappa == 1.0
+    assert spacy.figures().kappa[0].tokens == 4
+    assert spacy.figures().kappa[0].kappa < 1.0
+    assert token_labels(text, [Span(15, 23, "LOC")], spacy_like) == ["O", "O", "LOC", "LOC"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -117,6 +118,10 @@ def test_cli_agreement_table(brat_db):
         (["--html", "x.html", "--scheme", "nope"], "error: no label scheme 'nope'"),
         (["--html", "."], "error: .: is a folder; name a file to write"),
         (["--html-articles", "0", "--html", "x.html"], "error: --html-articles must be at least 1"),
+        (["--tokens", "bpe"], "error: unknown --tokens 'bpe' (choose spacy or whitespace)"),
+        (["--fail-under", "f1"], "error: --fail-under 'f1': expected MEASURE=VALUE"),
+        (["--fail-under", "speed=0.5"], "error: --fail-under 'speed=0.5': unknown measure"),
+        (["--lang", "zz"], "error: spaCy has no language 'zz'"),
     ],
 )
 def test_cli_agreement_errors_are_one_line_and_write_nothing(small_db, tmp_path, args, message):
@@ -210,3 +215,64 @@ def test_cli_assign_then_agreement_material(tmp_path):
     too_many = run("assign", "--db", str(db), "--overlap", "4", "--annotators", "ana,ben,cy")
     assert too_many.returncode == 1
     assert too_many.stderr == "error: overlap 4 needs at least 4 annotators, got 3 (ana, ben, cy)\n"
+
+
+@pytest.mark.parametrize(
+    ("gates", "code", "reason"),
+    [
+        (["span_f1=0.8"], 0, None),  # 0.890 in bratiaa's example
+        (["span_f1=0.8", "token_kappa=0.9", "alpha=0.9"], 0, None),
+        (["span_f1=0.9"], 1, "span_f1 = 0.8904 is under 0.9"),
+        (["relaxed_f1=0.5,token_f1=0.99"], 1, "token_f1 = 0.9"),
+        (["kappa=0.99"], 1, "kappa = 0.9"),
+        (["token_pi=0.99"], 1, "token_pi = 0.9"),
+    ],
+)
+def test_cli_agreement_fail_under_is_a_ci_gate(brat_db, tmp_path, gates, code, reason):
+    out = tmp_path / "agreement.json"
+    args = [a for gate in gates for a in ("--fail-under", gate)]
+    proc = run("agreement", "--db", str(brat_db), "-f", "json", "--out", str(out), *args)
+    assert proc.returncode == code, proc.stderr
+    assert json.loads(out.read_text())["documents"] == 7  # the figures are written either way
+    if reason is None:
+        assert "error" not in proc.stderr
+    else:
+        [line] = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+        assert line.startswith(f"error: agreement gate failed: {reason}"), line
+        assert proc.stderr.count("\n") == 2  # "wrote json to ..." and the reason
+
+
+def test_cli_agreement_states_the_token_unit(brat_db):
+    spacy = run("agreement", "--db", str(brat_db))
+    assert "tokens: spaCy's, whitespace left out (spacy:en@" in spacy.stdout
+    plain = run("agreement", "--db", str(brat_db), "--tokens", "whitespace", "-f", "json")
+    data = json.loads(plain.stdout)
+    assert data["token_unit"] == {"whitespace": 7}
+    assert data["token_f1"]["mean"] == pytest.approx(0.9640, abs=1e-4)  # bratiaa's figure
+    spaced = json.loads(run("agreement", "--db", str(brat_db), "-f", "json").stdout)
+    assert list(spaced["token_unit"].values()) == [7]
+    assert spaced["token_units"] > data["token_units"]  # "Madrid," is two tokens to spaCy
+
+
+def test_cli_agreement_untitled_articles_show_their_first_words(tmp_path):
+    db = tmp_path / "untitled.db"
+    store = open_store(db)
+    text = "Shelling resumed on villages south of Idlib after two quiet weeks, residents said."
+    ids = store_documents(
+        store,
+        {"": DocAnnotations(text, {"ana": [Span(0, 8, "X")], "ben": [Span(0, 9, "X")]})},
+    )
+    store.dispose()
+    words = "Shelling resumed on villages south of Idlib after…"
+    table = subprocess.run(
+        [sys.executable, "-m", "annotator", "agreement", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert words in table.stdout
+    data = json.loads(run("agreement", "--db", str(db), "-f", "json").stdout)
+    assert data["articles"][0]["id"] == ids[""] and data["articles"][0]["title"] == words
+    page = tmp_path / "r.html"
+    run("agreement", "--db", str(db), "--html", str(page))
+    assert f"Article {ids['']}: {words}" in page.read_text()

@@ -36,8 +36,9 @@ def brat_store(store):
 
 def test_agreement_through_the_database_equals_the_pure_measures(brat_store):
     store, docs = brat_store
-    result = agreement.measure(store, workers=1)
+    result = agreement.measure(store, workers=1, tokens="whitespace")
     assert result.report.exact.overall.mean == pytest.approx(0.8903501, abs=1e-7)
+    assert result.report.token_unit == {"whitespace": 7}
     pure = to_json(measure_agreement(docs))
     stored = to_json(result.report)
     for key in ("span_f1", "relaxed_f1", "token_f1", "token_kappa", "token_alpha", "confusion"):
@@ -47,9 +48,51 @@ def test_agreement_through_the_database_equals_the_pure_measures(brat_store):
 
 def test_agreement_helper_process_gives_the_same_report(brat_store, db_path):
     store, _ = brat_store
-    one = to_json(agreement.measure(store, workers=1).report)
-    two = to_json(agreement.measure(store, workers=2).report)
-    assert two == one
+    for unit in ("spacy", "whitespace"):
+        one = to_json(agreement.measure(store, workers=1, tokens=unit).report)
+        two = to_json(agreement.measure(store, workers=2, tokens=unit).report)
+        assert two == one
+
+
+def test_agreement_spacy_tokens_stored_or_made(brat_store):
+    """By default the token measures count spaCy's tokens: those stored for an article
+    (as `annotator suggest` stores them), else spaCy's tokenizer makes them."""
+    from annotator.audit.documents import DocAnnotations
+    from annotator.domain.spans import pack_offsets
+    from annotator.nlp.pipelines import tokenizer_source
+    from annotator.store.models import Tokens
+    from tests.test_audit_report import spacy_tokens
+
+    store, docs = brat_store
+    made = agreement.measure(store, workers=1).report
+    name = tokenizer_source("en")
+    assert made.token_unit == {name: 7}
+    given = {
+        i: DocAnnotations(d.text, d.spans, d.title, spacy_tokens(d.text), name)
+        for i, d in docs.items()
+    }
+    pure = to_json(measure_agreement(given))
+    for key in ("token_f1", "token_kappa", "token_pi", "token_alpha", "token_units"):
+        assert to_json(made)[key] == pure[key], key
+    assert (
+        to_json(made)["token_f1"]
+        != to_json(agreement.measure(store, tokens="whitespace").report)["token_f1"]
+    )
+    # Stored tokens win over the tokenizer: here one token per character for one article.
+    with store.read() as session:
+        first = session.get(Article, 1)
+        text = first.text
+    with store.write() as session:
+        session.add(
+            Tokens(
+                article_id=1,
+                tokenizer="spacy:test",
+                offsets=pack_offsets([(i, i + 1) for i, ch in enumerate(text) if not ch.isspace()]),
+            )
+        )
+    stored = agreement.measure(store, workers=1).report
+    assert stored.token_unit == {name: 6, "spacy:test": 1}
+    assert stored.tokens.units > made.tokens.units
 
 
 def test_agreement_counts_only_finished_work(store):
@@ -142,3 +185,34 @@ def test_agreement_light_reading_matches_full_reading(brat_store):
         heavy_docs = list(agreement.documents(session))
         light_docs = list(agreement.documents(session, light=True))
     assert to_json(measure_agreement(light_docs)) == to_json(measure_agreement(heavy_docs))
+
+
+def test_agreement_articles_spool_to_a_file_and_leave_nothing(brat_store, tmp_path, monkeypatch):
+    """Per-article figures go to a temporary file (memory stays flat), in order, also from
+    the helper process; nothing is left behind once the report is dropped."""
+    import gc
+    import tempfile
+
+    spools = tmp_path / "spools"
+    spools.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spools))
+    store, docs = brat_store
+    for workers in (1, 2):
+        result = agreement.measure(store, workers=workers, tokens="whitespace")
+        spool = result.report.articles
+        assert isinstance(spool, agreement.ArticleSpool) and len(spool) == 7
+        assert [p.name.startswith("annotator-agreement-") for p in spools.iterdir()] == [True]
+        from annotator.audit.report import article_json
+
+        def figures(articles):
+            return [{k: v for k, v in article_json(a).items() if k != "id"} for a in articles]
+
+        pure = measure_agreement(docs, annotators=None)
+        assert figures(spool) == figures(
+            agreement.measure(store, tokens="whitespace", workers=1).report.articles
+        )
+        assert sorted(map(str, figures(spool))) == sorted(map(str, figures(pure.articles)))
+        assert list(spool) == list(spool)  # read again, the same
+        del result, spool
+        gc.collect()
+        assert list(spools.iterdir()) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -136,7 +137,7 @@ def article_disagreements(doc_id: DocId, doc: DocAnnotations) -> ArticleDisagree
         name: tuple(spans[key] for key in sorted(key for key in spans if key not in common))
         for name, spans in sorted(keyed.items())
     }
-    token_counts = TokenTally().add(doc.text, keyed, list(comparisons))
+    token_counts = TokenTally().add(doc.text, keyed, list(comparisons), doc.tokens)  # type: ignore[arg-type]
     return ArticleDisagreements(
         figures=article_figures(doc_id, doc, comparisons, token_counts),
         document=doc,
@@ -153,6 +154,29 @@ def rank(figures: Iterable[ArticleFigures]) -> list[ArticleFigures]:
         (f for f in figures if f.disagreements),
         key=lambda f: (-f.score, -f.disagreements),
     )
+
+
+def _badness(figures: ArticleFigures) -> tuple[float, int]:
+    return -figures.score, -figures.disagreements
+
+
+def worst(figures: Iterable[ArticleFigures], n: int | None) -> tuple[list[ArticleFigures], int]:
+    """(the ``n`` worst articles as rank() orders them, how many have a disagreement),
+    reading ``figures`` once and keeping only ``n`` of them (all with None)."""
+    if n is None:
+        found = rank(figures)
+        return found, len(found)
+    count = 0
+
+    def disagreeing() -> Iterable[ArticleFigures]:
+        nonlocal count
+        for f in figures:
+            if f.disagreements:
+                count += 1
+                yield f
+
+    chosen = heapq.nsmallest(n, disagreeing(), key=_badness)  # stable, as sorted() is
+    return chosen, count
 
 
 def review_queue(docs: Documents) -> list[ArticleDisagreements]:

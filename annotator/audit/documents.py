@@ -10,6 +10,9 @@ from annotator.domain.spans import Span
 
 DocId = Hashable
 
+# The token unit of an article without given tokens: runs of non-space characters.
+WHITESPACE = "whitespace"
+
 
 @dataclass(frozen=True, slots=True)
 class DocAnnotations:
@@ -17,12 +20,16 @@ class DocAnnotations:
 
     A span is a domain Span or a plain (start, end, label) tuple: the measures need no
     more, and a corpus read as tuples is read much faster. Disagreements hand back the
-    spans in the form they were given.
+    spans in the form they were given. ``tokens``: the article's tokens for the
+    token-level measures (an audit.tokens.OffsetTokens or (start, end) pairs), named by
+    ``tokenizer``; None counts ``\\S+`` runs.
     """
 
     text: str
     spans: Mapping[str, Sequence[Span | tuple[int, int, str]]]
     title: str = field(default="")
+    tokens: object = field(default=None)
+    tokenizer: str = field(default=WHITESPACE)
 
     @property
     def annotators(self) -> tuple[str, ...]:
@@ -60,7 +67,9 @@ def restrict(
         for name, spans in doc.spans.items()
         if keep_people is None or name in keep_people
     }
-    return DocAnnotations(text=doc.text, spans=spans, title=doc.title)
+    return DocAnnotations(
+        text=doc.text, spans=spans, title=doc.title, tokens=doc.tokens, tokenizer=doc.tokenizer
+    )
 
 
 def _label(span: Span | tuple[int, int, str]) -> str:

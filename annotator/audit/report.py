@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from annotator.audit.disagreements import ArticleFigures, article_figures, compare_article
-from annotator.audit.documents import DocAnnotations, DocId, Documents, iter_documents, restrict
-from annotator.audit.figures import UNDEFINED, F1Figures, F1Tally, PairF1, Summary, summarise
+from annotator.audit.documents import (
+    WHITESPACE,
+    DocAnnotations,
+    DocId,
+    Documents,
+    iter_documents,
+    restrict,
+)
+from annotator.audit.figures import (
+    UNDEFINED,
+    F1Figures,
+    F1Tally,
+    PairF1,
+    Summary,
+    add_counts,
+    summarise,
+)
 from annotator.audit.spans import DisagreementKind, label_counts, unique_spans
 from annotator.audit.tokens import TokenFigures, TokenTally
 
@@ -23,9 +38,12 @@ CONVENTIONS = {
     "end) and must match exactly; mean and population SD over pairs.",
     "relaxed_f1": "As span_f1, but spans with the same label that overlap match, one to one "
     "(a largest matching).",
-    "tokens": "Tokens are \\S+ runs; a span covers every token it overlaps; tokens outside "
-    "spans are O. Token F1 counts (label, token) as bratiaa does; kappa and alpha give each "
-    "token one label (overlapping spans of one annotator: the one starting first, then the "
+    "tokens": "Tokens are the article's spaCy tokens (the ones spans snap to when "
+    "annotating: stored by `annotator suggest`, else made by spacy.blank(lang)), whitespace "
+    "tokens left out; with --tokens whitespace, \\S+ runs (as bratiaa counts); token_unit "
+    "says which, per article. A span covers every token it overlaps; tokens outside spans "
+    "are O. Token F1 counts (label, token) as bratiaa does; kappa and alpha give each token "
+    "one label (overlapping spans of one annotator: the one starting first, then the "
     "longer, then the label first by name).",
     "disagreements": "Counted per annotator pair: identical spans agree; left-over spans "
     "with the same extent pair up (different label), then overlapping ones (different "
@@ -33,6 +51,18 @@ CONVENTIONS = {
     "score": "Review score of an article: 1 - mean exact F1 over its pairs (a pair in "
     "which neither marked anything counts as agreeing).",
 }
+
+
+def describe_token_unit(unit: dict[str, int]) -> str:
+    """``{tokenizer: articles}`` in words, for tables and reports."""
+    if not unit:
+        return "tokens: none counted"
+    if list(unit) == [WHITESPACE]:
+        return "tokens: runs of non-space characters (\\S+, as bratiaa counts)"
+    parts = [
+        f"{name} for {count:,} article{'s' if count != 1 else ''}" for name, count in unit.items()
+    ]
+    return "tokens: spaCy's, whitespace left out (" + "; ".join(parts) + ")"
 
 
 def _order(value: str | None) -> tuple[bool, str]:
@@ -64,8 +94,13 @@ class AgreementReport:
     pi: Summary
     confusion: dict[tuple[str | None, str | None], int]
     disagreements: dict[DisagreementKind, int]
-    articles: tuple[ArticleFigures, ...]
+    articles: Collection[ArticleFigures]  # in article order; may be read more than once
     filters: dict[str, list[str] | None] = field(default_factory=dict)
+    token_unit: dict[str, int] = field(default_factory=dict)  # tokenizer -> articles
+
+    def token_unit_text(self) -> str:
+        """What the token-level measures counted, in words."""
+        return describe_token_unit(self.token_unit)
 
     def confusion_matrix(self) -> tuple[list[str | None], dict[tuple[str | None, str | None], int]]:
         """(row/column labels with None last, symmetric cell counts)."""
@@ -93,7 +128,10 @@ class AgreementTally:
     kinds: Counter = field(default_factory=lambda: Counter(dict.fromkeys(DisagreementKind, 0)))
     seen_people: set[str] = field(default_factory=set)
     seen_labels: set[str] = field(default_factory=set)
-    articles: list[ArticleFigures] = field(default_factory=list)
+    # Per-article figures in article order: a list, or any object with append, extend,
+    # len and iteration (the service spools them to a file, so memory stays flat).
+    articles: Any = field(default_factory=list)
+    token_unit: dict[str, int] = field(default_factory=dict)  # tokenizer -> articles
 
     def add(self, doc_id: DocId, doc: DocAnnotations) -> None:
         """Count one article (after the annotator and label filters; an article left with
@@ -118,7 +156,8 @@ class AgreementTally:
                 kinds[kind] += 1
                 key = (None if x is None else x[2], None if y is None else y[2])
                 confusion[key] = confusion.get(key, 0) + 1
-        token_counts = self.tokens.add(doc.text, keyed, list(comparisons))
+        token_counts = self.tokens.add(doc.text, keyed, list(comparisons), doc.tokens)  # type: ignore[arg-type]
+        self.token_unit[doc.tokenizer] = self.token_unit.get(doc.tokenizer, 0) + 1
         self.articles.append(article_figures(doc_id, doc, comparisons, token_counts))
         self.seen_people.update(keyed)
         for label_count in counts.values():
@@ -134,6 +173,7 @@ class AgreementTally:
         self.seen_people |= other.seen_people
         self.seen_labels |= other.seen_labels
         self.articles.extend(other.articles)
+        add_counts(self.token_unit, other.token_unit)
 
     def report(self) -> AgreementReport:
         """The figures of everything counted so far."""
@@ -160,18 +200,23 @@ class AgreementTally:
             pi=summarise(k.pi for k in token_figures.kappa),
             confusion=_symmetric(confusion),
             disagreements=dict(self.kinds),
-            articles=tuple(self.articles),
+            articles=self.articles,
             filters={"annotators": self.annotators, "labels": self.labels},
+            token_unit=dict(sorted(self.token_unit.items())),
         )
 
 
 def new_tally(
-    annotators: Iterable[str] | None = None, labels: Iterable[str] | None = None
+    annotators: Iterable[str] | None = None,
+    labels: Iterable[str] | None = None,
+    articles: Any = None,
 ) -> AgreementTally:
-    """An empty tally that keeps only ``annotators`` and ``labels`` (None: everyone, all)."""
+    """An empty tally that keeps only ``annotators`` and ``labels`` (None: everyone, all);
+    ``articles``: where per-article figures go (default: a list)."""
     return AgreementTally(
         annotators=None if annotators is None else sorted(set(annotators)),
         labels=None if labels is None else sorted(set(labels)),
+        articles=[] if articles is None else articles,
     )
 
 
@@ -222,8 +267,49 @@ def _f1(figures: F1Figures) -> dict[str, Any]:
     }
 
 
-def to_json(report: AgreementReport) -> dict[str, Any]:
-    """The report as plain JSON values (the schema the README documents)."""
+def article_json(a: ArticleFigures) -> dict[str, Any]:
+    """One article's figures as JSON values (an item of the report's ``articles``)."""
+    return {
+        "id": a.doc_id,
+        "title": a.title,
+        "annotators": list(a.annotators),
+        "span_f1": _summary(a.f1),
+        "relaxed_f1": _summary(a.relaxed),
+        "token_f1": _summary(a.token_f1),
+        "disagreements": {kind.value: n for kind, n in a.counts.items()},
+        "score": a.score,
+    }
+
+
+def json_chunks(report: AgreementReport, *, indent: int = 2) -> Iterator[str]:
+    """The JSON of to_json() as pieces of text, articles one line each, so that a report on
+    any number of articles is written as it is read (json's C encoder per value: the
+    pure-Python indenting encoder took longer than all the measures)."""
+    import json
+
+    whole = to_json(report, articles=False)
+    pad = " " * indent
+    yield "{"
+    first = True
+    for key, value in whole.items():
+        yield ("\n" if first else ",\n") + pad + json.dumps(key) + ": "
+        first = False
+        if key == "articles":
+            yield "["
+            separator = "\n"
+            for figures in report.articles:
+                yield separator + pad * 2 + json.dumps(article_json(figures), ensure_ascii=False)
+                separator = ",\n"
+            yield ("\n" + pad if separator == ",\n" else "") + "]"
+        else:
+            text = json.dumps(value, indent=indent, ensure_ascii=False)
+            yield text.replace("\n", "\n" + pad)
+    yield "\n}\n"
+
+
+def to_json(report: AgreementReport, *, articles: bool = True) -> dict[str, Any]:
+    """The report as plain JSON values (the schema the README documents); without
+    ``articles``, the per-article list is left empty (json_chunks streams it)."""
     return {
         "schema": SCHEMA,
         "annotators": list(report.annotators),
@@ -253,6 +339,7 @@ def to_json(report: AgreementReport) -> dict[str, Any]:
         },
         "token_alpha": report.tokens.alpha,
         "token_units": report.tokens.units,
+        "token_unit": report.token_unit,
         "disagreements": {kind.value: count for kind, count in report.disagreements.items()},
         "confusion": [
             {"a": x, "b": y, "count": count}
@@ -264,19 +351,7 @@ def to_json(report: AgreementReport) -> dict[str, Any]:
                 ),
             )
         ],
-        "articles": [
-            {
-                "id": a.doc_id,
-                "title": a.title,
-                "annotators": list(a.annotators),
-                "span_f1": _summary(a.f1),
-                "relaxed_f1": _summary(a.relaxed),
-                "token_f1": _summary(a.token_f1),
-                "disagreements": {kind.value: n for kind, n in a.counts.items()},
-                "score": a.score,
-            }
-            for a in report.articles
-        ],
+        "articles": [article_json(a) for a in report.articles] if articles else [],
         "conventions": CONVENTIONS,
     }
 
@@ -313,6 +388,8 @@ def to_rows(report: AgreementReport) -> Iterator[tuple[Any, ...]]:
     yield "token_pi", "all", "mean", "", "", value(report.pi.mean)
     yield "token_pi", "all", "sd", "", "", value(report.pi.sd)
     yield "token_alpha", "all", "value", "", "", value(report.tokens.alpha)
+    for tokenizer, count in report.token_unit.items():
+        yield "token_unit", "all", "articles", tokenizer, "", count
     for kind, count in report.disagreements.items():
         yield "disagreements", "all", kind.value, "", "", count
     for (x, y), count in sorted(

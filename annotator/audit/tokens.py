@@ -1,16 +1,19 @@
 """Token-level agreement: per-token labels, token F1, Cohen's kappa per pair and
 Krippendorff's alpha (nominal) over all annotators.
 
-Tokens are runs of non-space characters (``\\S+``), so no tokenizer or model is needed
-and the figures do not move when spaCy changes. A span covers every token it overlaps
-(a span ending inside a word covers that word). Tokens outside every span are labelled
-``O``. When one annotator's spans overlap, a token takes the label of the span that
-starts first (then the longer one, then the label first by name).
+The tokens of an article are either given, as (start, end) offsets (spaCy's tokens, which
+spans snap to when annotating: ``OffsetTokens``), or, when none are given, runs of
+non-space characters (``\\S+``, as bratiaa counts). A span covers every token it
+overlaps (a span ending inside a token covers that token). Tokens outside every span are
+labelled ``O``. When one annotator's spans overlap, a token takes the label of the span
+that starts first (then the longer one, then the label first by name).
 """
 
 from __future__ import annotations
 
 import re
+from array import array
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -67,6 +70,88 @@ def span_tokens(text: str, start: int, end: int) -> list[int]:
     return found
 
 
+class OffsetTokens:
+    """An article's tokens given as offsets (sorted, not overlapping), e.g. spaCy's with
+    whitespace tokens left out: the unit of the token-level measures for that article."""
+
+    __slots__ = ("starts", "ends")
+
+    def __init__(self, starts: Sequence[int], ends: Sequence[int]):
+        self.starts = starts
+        self.ends = ends
+
+    @classmethod
+    def from_pairs(cls, pairs: Iterable[tuple[int, int]]) -> OffsetTokens:
+        """From (start, end) pairs in text order."""
+        pairs = list(pairs)
+        return cls([p[0] for p in pairs], [p[1] for p in pairs])
+
+    @classmethod
+    def from_packed(cls, packed: bytes) -> OffsetTokens:
+        """From little-endian uint32 (start, end) pairs, as the store keeps them."""
+        values = array("I")
+        values.frombytes(packed)
+        if values.itemsize != 4:  # pragma: no cover - every platform we run on has 4
+            raise ValueError("array('I') is not 32-bit here")
+        if array("I", [1]).tobytes() != b"\x01\x00\x00\x00":  # pragma: no cover
+            values.byteswap()
+        return cls(values[0::2].tolist(), values[1::2].tolist())
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def count(self) -> int:
+        """How many tokens the article has."""
+        return len(self.starts)
+
+    def covering(self, start: int, end: int) -> list[int]:
+        """Start offsets of the tokens that overlap ``[start, end)``."""
+        first = bisect_right(self.ends, start)
+        return list(self.starts[first : bisect_left(self.starts, end, first)])
+
+    def range(self, start: int, end: int) -> tuple[int, int, int] | None:
+        """(first token's start, last token's start, how many) of the tokens overlapping
+        ``[start, end)``, or None when there are none."""
+        first = bisect_right(self.ends, start)
+        last = bisect_left(self.starts, end, first)
+        if last <= first:
+            return None
+        return self.starts[first], self.starts[last - 1], last - first
+
+
+class TextTokens:
+    """The ``\\S+`` runs of a text as the unit (no token list is built)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def count(self) -> int:
+        """How many tokens the text has."""
+        return count_tokens(self.text)
+
+    def covering(self, start: int, end: int) -> list[int]:
+        """Start offsets of the tokens that overlap ``[start, end)``."""
+        return span_tokens(self.text, start, end)
+
+    def range(self, start: int, end: int) -> tuple[int, int, int] | None:
+        """As OffsetTokens.range."""
+        return _token_range(self.text, start, end)
+
+
+Unit = OffsetTokens | TextTokens
+
+
+def unit_of(text: str, tokens: OffsetTokens | Sequence[tuple[int, int]] | None) -> Unit:
+    """The token unit of an article: its given tokens, else its ``\\S+`` runs."""
+    if tokens is None:
+        return TextTokens(text)
+    if isinstance(tokens, OffsetTokens):
+        return tokens
+    return OffsetTokens.from_pairs(tokens)
+
+
 @dataclass(slots=True)
 class TokenView:
     """One annotator's spans of one article seen token by token.
@@ -87,11 +172,17 @@ class TokenView:
         return Counter({(label, token): 1 for token, label in self.labels.items()})
 
 
-def token_view(text: str, keys: Iterable[SpanKey], cache: dict | None = None) -> TokenView:
+def token_view(
+    text: str, keys: Iterable[SpanKey], cache: dict | None = None, unit: Unit | None = None
+) -> TokenView:
     """The TokenView of spans given as (start, end, label) over ``text`` (duplicates count
-    once); ``cache`` shares span -> tokens look-ups between the annotators of one article."""
+    once); ``cache`` shares span -> tokens look-ups between the annotators of one article;
+    ``unit``: the article's tokens (default: its ``\\S+`` runs)."""
     if cache is None:
         cache = {}
+    if unit is None:
+        unit = TextTokens(text)
+    covering = unit.covering
     if not isinstance(keys, dict | set | frozenset):
         keys = set(keys)
     labels: dict[int, str] = {}
@@ -99,30 +190,35 @@ def token_view(text: str, keys: Iterable[SpanKey], cache: dict | None = None) ->
     for key in keys:
         covered = cache.get(key)
         if covered is None:
-            covered = cache[key] = span_tokens(text, key[0], key[1])
+            covered = cache[key] = covering(key[0], key[1])
         placed += len(covered)
         labels.update(zip(covered, repeat(key[2])))
     if placed != len(labels):  # two spans share a token: priorities and bags are needed
-        return _overlapping_view(text, list(keys), cache)
+        return _overlapping_view(unit, list(keys), cache)
     return TokenView(labels, None)
 
 
-def _overlapping_view(text: str, keys: list[SpanKey], cache: dict) -> TokenView:
+def _overlapping_view(unit: Unit, keys: list[SpanKey], cache: dict) -> TokenView:
     # Spans share tokens: the first span by (start, longer first, label) names the token,
     # and the bag keeps every (label, token).
     labels: dict[int, str] = {}
     bag: Counter[tuple[str, int]] = Counter()
     for start, end, label in sorted(keys, key=lambda k: (k[0], -k[1], k[2])):
-        for token in cache.get((start, end, label)) or span_tokens(text, start, end):
+        for token in cache.get((start, end, label)) or unit.covering(start, end):
             labels.setdefault(token, label)
             bag[(label, token)] += 1
     return TokenView(labels, bag)
 
 
-def token_labels(text: str, spans: Iterable[Span]) -> list[str]:
-    """The label of every token of ``text`` in order, ``O`` outside the spans."""
-    view = token_view(text, (s.key for s in spans))
-    return [view.labels.get(start, OUTSIDE) for start, _ in tokens(text)]
+def token_labels(
+    text: str, spans: Iterable[Span], given: Sequence[tuple[int, int]] | None = None
+) -> list[str]:
+    """The label of every token of ``text`` in order (its ``given`` tokens, else its
+    ``\\S+`` runs), ``O`` outside the spans."""
+    unit = unit_of(text, given)
+    view = token_view(text, (s.key for s in spans), unit=unit)
+    starts = unit.starts if isinstance(unit, OffsetTokens) else [t[0] for t in tokens(text)]
+    return [view.labels.get(start, OUTSIDE) for start in starts]
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,24 +368,27 @@ class TokenTally:
         text: str,
         keys: Mapping[str, Iterable[SpanKey]],
         pairs: Sequence[tuple[str, str]],
+        tokens: OffsetTokens | Sequence[tuple[int, int]] | None = None,
     ) -> dict[tuple[str, str], tuple[int, int, int]]:
-        """Add one article, each annotator's spans given as (start, end, label); returns
-        each pair's token F1 counts (shared, a, b) in it."""
+        """Add one article, each annotator's spans given as (start, end, label), over its
+        ``tokens`` (default: its ``\\S+`` runs); returns each pair's token F1 counts
+        (shared, a, b) in it."""
         names = tuple(sorted(keys))
-        units = _units_by_extent(text, names, keys)
+        unit = unit_of(text, tokens)
+        units = _units_by_extent(unit, names, keys)
         if units is None:  # one annotator's spans share a token
-            return self._add_by_token(text, names, keys, pairs)
+            return self._add_by_token(text, unit, names, keys, pairs)
         tally = self.units.setdefault(names, Counter())
-        for unit, count in units.items():
-            tally[unit] += count
+        for combo, count in units.items():
+            tally[combo] += count
         index = {name: i for i, name in enumerate(names)}
         counts: dict[tuple[str, str], tuple[int, int, int]] = {}
         for pair in pairs:
             self.documents[pair] += 1
             i, j = index[pair[0]], index[pair[1]]
             shared = a = b = 0
-            for unit, count in units.items():
-                x, y = unit[i], unit[j]
+            for combo, count in units.items():
+                x, y = combo[i], combo[j]
                 if x != OUTSIDE:
                     a += count
                     if x == y:
@@ -302,6 +401,7 @@ class TokenTally:
     def _add_by_token(
         self,
         text: str,
+        unit: Unit,
         names: tuple[str, ...],
         keys: Mapping[str, Iterable[SpanKey]],
         pairs: Sequence[tuple[str, str]],
@@ -309,7 +409,7 @@ class TokenTally:
         # Token by token, with each annotator's TokenView: needed when one annotator's
         # spans share tokens (the label priority and the (label, token) bags).
         cache: dict = {}
-        views = {name: token_view(text, keys[name], cache) for name in names}
+        views = {name: token_view(text, keys[name], cache, unit) for name in names}
         covered: set[int] = set()
         for view in views.values():
             covered.update(view.labels)
@@ -318,7 +418,7 @@ class TokenTally:
         plain = all(view.bag is None for view in views.values())
         tally = (self.units if plain else self.bag_units).setdefault(names, Counter())
         tally.update(zip(*columns, strict=True))
-        outside = count_tokens(text) - len(covered)
+        outside = unit.count() - len(covered)
         if outside:
             tally[(OUTSIDE,) * len(names)] += outside
         counts: dict[tuple[str, str], tuple[int, int, int]] = {}
@@ -401,7 +501,7 @@ class TokenTally:
 
 
 def _units_by_extent(
-    text: str, names: tuple[str, ...], keys: Mapping[str, Iterable[SpanKey]]
+    unit: Unit, names: tuple[str, ...], keys: Mapping[str, Iterable[SpanKey]]
 ) -> dict[tuple[str, ...], int] | None:
     """How many tokens of the article got each combination of labels (one per annotator,
     in ``names`` order), or None when one annotator's spans share a token.
@@ -422,8 +522,9 @@ def _units_by_extent(
                 return None  # two labels on one extent
             row[i] = label
     extents = []
+    token_range = unit.range
     for (start, end), row in rows.items():
-        found = _token_range(text, start, end)
+        found = token_range(start, end)
         if found is not None:
             extents.append((*found, row, start, end))
     extents.sort(key=_FIRST_TWO)
@@ -437,13 +538,13 @@ def _units_by_extent(
             last = max(last, extents[j][1])
             j += 1
         if j == i + 1:
-            unit = tuple(row)
-            units[unit] = units.get(unit, 0) + count
+            combo = tuple(row)
+            units[combo] = units.get(combo, 0) + count
             placed += count
         else:
             by_token: dict[int, list[str]] = {}
             for _, _, _, cluster_row, start, end in extents[i:j]:
-                for token in span_tokens(text, start, end):
+                for token in unit.covering(start, end):
                     labels = by_token.get(token)
                     if labels is None:
                         by_token[token] = list(cluster_row)
@@ -454,14 +555,14 @@ def _units_by_extent(
                                 return None  # one annotator labels this token twice
                             labels[k] = label
             for labels in by_token.values():
-                unit = tuple(labels)
-                units[unit] = units.get(unit, 0) + 1
+                combo = tuple(labels)
+                units[combo] = units.get(combo, 0) + 1
             placed += len(by_token)
         i = j
-    outside = count_tokens(text) - placed
+    outside = unit.count() - placed
     if outside:
-        unit = (OUTSIDE,) * m
-        units[unit] = units.get(unit, 0) + outside
+        combo = (OUTSIDE,) * m
+        units[combo] = units.get(combo, 0) + outside
     return units
 
 

@@ -41,9 +41,21 @@ def main() -> None:
         load_commands(verb)
     else:
         load_commands()  # --help, --version, or a mistyped verb: show every command
-    from annotator.cli.common import app
+    import typer
 
-    app()
+    from annotator.cli.common import app
+    from annotator.cli.output import click_error, echo
+
+    try:
+        code = app(standalone_mode=False)
+    except typer.TyperException as exc:  # the parser's usage errors and bad values
+        # Printed through the output boundary: option values may hold control characters.
+        click_error(exc)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        echo("aborted", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 def __getattr__(name: str):

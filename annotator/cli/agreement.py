@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
-import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from annotator.cli.common import DbOption, app, open_db, reports_errors
+from annotator.cli.common import DEFAULT_DB, DbOption, app, open_db, reports_errors
+from annotator.cli.output import cell, console, echo, shown, warn, write_chunks
 from annotator.domain.errors import InputError
 
 if TYPE_CHECKING:
@@ -22,6 +23,24 @@ if TYPE_CHECKING:
 FORMATS = ("table", "json", "csv")
 WORST_SHOWN = 10
 
+# --fail-under measure names (the JSON fields), and the short names also taken.
+GATES = ("span_f1", "relaxed_f1", "token_f1", "token_kappa", "token_pi", "token_alpha")
+GATE_ALIASES = {"kappa": "token_kappa", "pi": "token_pi", "alpha": "token_alpha"}
+
+
+def gate_values(report: AgreementReport) -> dict[str, float | None]:
+    """The overall value of each measure a gate can name."""
+    values: dict[str, float | None] = {
+        "span_f1": report.exact.overall.mean,
+        "relaxed_f1": report.relaxed.overall.mean,
+        "token_f1": report.token_f1.overall.mean,
+        "token_kappa": report.kappa.mean,
+        "token_pi": report.pi.mean,
+        "token_alpha": report.tokens.alpha,
+    }
+    values.update({short: values[name] for short, name in GATE_ALIASES.items()})
+    return values
+
 
 def _n(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
@@ -29,7 +48,7 @@ def _n(value: float | None) -> str:
 
 def tables(report: AgreementReport) -> list[Table | Text]:
     """The report as Rich renderables (every cell a Text: names and labels are data)."""
-    from annotator.audit.disagreements import rank
+    from annotator.audit.disagreements import worst
 
     out: list[Table | Text] = []
     filters = report.filters or {}
@@ -39,7 +58,8 @@ def tables(report: AgreementReport) -> list[Table | Text]:
     )
     if filters.get("annotators") or filters.get("labels"):
         header += " (filtered)"
-    out.append(Text(header))
+    out.append(cell(header))
+    out.append(cell(report.token_unit_text()))
 
     summary = Table(title="Agreement")
     for column in ("measure", "mean", "SD", "n"):
@@ -51,9 +71,9 @@ def tables(report: AgreementReport) -> list[Table | Text]:
         ("token kappa (Cohen)", report.kappa),
         ("token pi (Scott)", report.pi),
     ):
-        summary.add_row(Text(name), _n(figure.mean), _n(figure.sd), str(figure.n))
+        summary.add_row(cell(name), _n(figure.mean), _n(figure.sd), str(figure.n))
     summary.add_row(
-        Text("token alpha (Krippendorff)"), _n(report.tokens.alpha), "", str(report.tokens.units)
+        cell("token alpha (Krippendorff)"), _n(report.tokens.alpha), "", str(report.tokens.units)
     )
     out.append(summary)
 
@@ -68,8 +88,8 @@ def tables(report: AgreementReport) -> list[Table | Text]:
     for p in report.exact.pairs:
         key = (p.a, p.b)
         pairs.add_row(
-            Text(p.a),
-            Text(p.b),
+            cell(p.a),
+            cell(p.b),
             str(p.documents),
             f"{p.a_spans}/{p.b_spans}",
             str(p.shared),
@@ -86,7 +106,7 @@ def tables(report: AgreementReport) -> list[Table | Text]:
     for label in report.labels:
         exact = report.exact.labels[label]
         labels.add_row(
-            Text(label),
+            cell(label),
             _n(exact.mean),
             _n(exact.sd),
             _n(report.relaxed.labels[label].mean),
@@ -98,7 +118,7 @@ def tables(report: AgreementReport) -> list[Table | Text]:
     kinds.add_column("kind")
     kinds.add_column("count", justify="right")
     for kind, count in report.disagreements.items():
-        kinds.add_row(Text(kind.description), str(count))
+        kinds.add_row(cell(kind.description), str(count))
     out.append(kinds)
 
     names, cells = report.confusion_matrix()
@@ -106,32 +126,31 @@ def tables(report: AgreementReport) -> list[Table | Text]:
     confusion = Table(title="Label confusion (aligned spans)")
     confusion.add_column("")
     for name in shown:
-        confusion.add_column(Text(name), justify="right")
+        confusion.add_column(cell(name), justify="right")
     for i, x in enumerate(names):
-        confusion.add_row(Text(shown[i]), *(str(cells.get((x, y), 0) or "") for y in names))
+        confusion.add_row(cell(shown[i]), *(str(cells.get((x, y), 0) or "") for y in names))
     out.append(confusion)
 
-    ranked = rank(report.articles)
-    worst = Table(
-        title=f"Articles with disagreements, worst first ({min(len(ranked), WORST_SHOWN)} "
-        f"of {len(ranked)})",
+    ranked, disagreeing = worst(report.articles, WORST_SHOWN)
+    table = Table(
+        title=f"Articles with disagreements, worst first ({len(ranked)} of {disagreeing})",
         caption="disagreements: same extent but another label, overlapping but another "
         "extent, one side only",
     )
     for column in ("article", "title", "F1", "label", "extent", "alone", "score"):
-        worst.add_column(column, justify="left" if column == "title" else "right")
-    for figures in ranked[:WORST_SHOWN]:
+        table.add_column(column, justify="left" if column == "title" else "right")
+    for figures in ranked:
         counts = list(figures.counts.values())
-        worst.add_row(
-            Text(str(figures.doc_id)),
-            Text(figures.title[:60]),
+        table.add_row(
+            cell(str(figures.doc_id)),
+            cell(figures.title[:60]),
             _n(figures.f1.mean),
             *(str(c) for c in counts),
             f"{figures.score:.3f}",
         )
-    out.append(worst)
+    out.append(table)
     out.append(
-        Text(
+        cell(
             "- : undefined (no spans to compare, or a single label throughout); "
             "see the conventions in --format json."
         )
@@ -147,12 +166,37 @@ def _source(store) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def _write(path: Path, content: str) -> None:
+def _csv_chunks(report: AgreementReport) -> Iterator[str]:
+    """The CSV text, a few thousand rows at a time."""
+    from annotator.audit.report import CSV_HEADER, to_rows
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for i, row in enumerate(to_rows(report)):
+        writer.writerow(row)
+        if i % 5000 == 4999:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _write(path: Path, report: AgreementReport, fmt: str) -> None:
+    """The report in ``fmt`` written to ``path`` atomically, piece by piece."""
+    from annotator.audit.report import json_chunks
     from annotator.formats.fileio import atomic_output
 
     try:
         with atomic_output(path) as handle:
-            handle.write(content)
+            if fmt == "table":
+                printer = console(file=handle, width=120, color_system=None, force_terminal=False)
+                for renderable in tables(report):
+                    printer.print(renderable)
+            else:
+                chunks = json_chunks(report) if fmt == "json" else _csv_chunks(report)
+                for chunk in chunks:
+                    handle.write(chunk)
     except OSError as exc:
         raise InputError(f"cannot write ({exc.strerror or exc})", path=path) from None
 
@@ -210,20 +254,52 @@ def agreement_command(
             help="Label scheme whose colours the HTML report uses (default: conflict).",
         ),
     ] = None,
+    tokens: Annotated[
+        str,
+        typer.Option(
+            "--tokens",
+            metavar="UNIT",
+            help="Unit of the token-level measures: spacy (each article's stored spaCy "
+            "tokens, else spaCy's tokenizer) or whitespace (\\S+ runs, as bratiaa).",
+        ),
+    ] = "spacy",
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            metavar="LANG",
+            help="Language of spaCy's tokenizer for articles without stored tokens "
+            "(default: the project's, else en).",
+        ),
+    ] = None,
+    fail_under: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fail-under",
+            metavar="MEASURE=VALUE",
+            help="Exit 1 when a measure's overall value is below VALUE (repeatable): "
+            "span_f1, relaxed_f1, token_f1, token_kappa, token_pi, token_alpha.",
+        ),
+    ] = None,
 ) -> None:
     """Measure agreement over the articles finished (status done) by two or more
     annotators: pairwise span F1 (exact and relaxed) per pair, label and article, with
     mean and SD over pairs; token-level Cohen's kappa per pair and Krippendorff's alpha;
     a label confusion table and the three kinds of disagreement. JSON and CSV are for
-    scripts and CI gates (schema in the README)."""
+    scripts (schema in the README); --fail-under makes the command a CI gate."""
+    from annotator.domain.gates import check_gates, parse_fail_under
+
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r} (choose table, json or csv)")
+    if tokens not in ("spacy", "whitespace"):
+        raise InputError(f"unknown --tokens {tokens!r} (choose spacy or whitespace)")
+    gates = parse_fail_under(fail_under or [], known=[*GATES, *GATE_ALIASES])
     if html_articles is not None and html_articles < 1:
         raise InputError("--html-articles must be at least 1")
     for target in (out, html):
         if target is not None and target.is_dir():
             raise InputError("is a folder; name a file to write", path=target)
-    from annotator.audit.report import CSV_HEADER, to_json, to_rows
+    from annotator.audit.report import json_chunks
     from annotator.services.agreement import measure
 
     colours = None
@@ -231,47 +307,46 @@ def agreement_command(
         from annotator.services.schemes import find_scheme
 
         colours = find_scheme(scheme)  # a bad scheme fails before any work is done
-    store = open_db(db)
-    agreement = measure(store, annotators=annotators or None, labels=labels or None)
+    # A SQLite file is measured through the stdlib alone: the store (SQLAlchemy) is
+    # opened only for the HTML report, or for other databases.
+    database = db or os.environ.get("ANNOTATOR_DB") or DEFAULT_DB
+    from annotator.cli.launch import require_database
+
+    require_database(database)  # a missing file is said, not created
+    agreement = measure(
+        database, annotators=annotators or None, labels=labels or None, tokens=tokens, lang=lang
+    )
     for warning in agreement.warnings:
-        typer.echo(f"warning: {warning}", err=True)
+        warn(warning)
     report = agreement.report
-    if fmt == "json":
-        content = json.dumps(to_json(report), indent=2, ensure_ascii=False) + "\n"
-    elif fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(CSV_HEADER)
-        writer.writerows(to_rows(report))
-        content = buffer.getvalue()
-    else:
-        content = ""
     if out is not None:
-        if fmt == "table":
-            buffer = io.StringIO()
-            console = Console(file=buffer, width=120, color_system=None, force_terminal=False)
-            for renderable in tables(report):
-                console.print(renderable)
-            content = buffer.getvalue()
-        _write(out, content)
-        typer.echo(f"wrote {fmt} to {out}", err=True)
+        _write(out, report, fmt)
+        echo(f"wrote {fmt} to {shown(out)}", err=True)
     elif fmt == "table":
-        console = Console()
+        printer = console()
         for renderable in tables(report):
-            console.print(renderable)
+            printer.print(renderable)
     else:
-        typer.echo(content, nl=False)
+        write_chunks(
+            json_chunks(report) if fmt == "json" else _csv_chunks(report), json=fmt == "json"
+        )
     if html is not None:
         from annotator.services.report import write_report
 
+        store = open_db(db)
         try:
-            shown = write_report(
+            drawn = write_report(
                 store, html, agreement, scheme=colours, limit=html_articles, source=_source(store)
             )
         except OSError as exc:
             raise InputError(f"cannot write ({exc.strerror or exc})", path=html) from None
-        typer.echo(
-            f"wrote HTML report to {html} ({shown} article{'s' if shown != 1 else ''} "
+        echo(
+            f"wrote HTML report to {shown(html)} ({drawn} article{'s' if drawn != 1 else ''} "
             "with disagreements)",
             err=True,
         )
+    if gates:
+        # After the output is written: a CI job keeps the figures of a failed gate.
+        reason = check_gates(gate_values(report), gates)
+        if reason is not None:
+            raise InputError(f"agreement gate failed: {reason}")

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from annotator.cli.common import DbOption, app, open_db, reports_errors
+from annotator.cli.output import echo, shown
 
 
 @app.command("assign")
@@ -47,23 +48,23 @@ def assign_command(
     store = open_db(db)
     report = assign(store, overlap=overlap, annotators=names, dry_run=dry_run)
     prefix = "would assign" if dry_run else "assigned"
-    given = ", ".join(f"{name} {count}" for name, count in report.given.items())
-    typer.echo(
+    given = ", ".join(f"{shown(name)} {count}" for name, count in report.given.items())
+    echo(
         f"{prefix} {report.new} new article{'s' if report.new != 1 else ''} to {overlap} of "
         f"{len(report.annotators)} annotators each ({given} new queue items)"
     )
     if report.topped_up:
-        typer.echo(f"{report.topped_up} articles already started by someone got more annotators")
+        echo(f"{report.topped_up} articles already started by someone got more annotators")
     if report.complete:
-        typer.echo(f"{report.complete} articles already had {overlap} or more annotators")
+        echo(f"{report.complete} articles already had {overlap} or more annotators")
     if report.short:
-        typer.echo(
+        echo(
             f"warning: {report.short} articles have fewer than {overlap} annotators "
             "(not enough annotators were free for them)",
             err=True,
         )
     if report.switched:
-        typer.echo(
+        echo(
             ("would switch to" if dry_run else "switched to")
             + " assignment mode: each annotator is served only the articles assigned to them"
             + (
@@ -73,4 +74,4 @@ def assign_command(
             )
         )
     if dry_run:
-        typer.echo("dry run: nothing was stored")
+        echo("dry run: nothing was stored")

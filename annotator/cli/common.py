@@ -14,8 +14,8 @@ import typer
 from annotator import __version__
 from annotator.cli.launch import DEFAULT_DB as DEFAULT_DATABASE
 from annotator.cli.launch import failure_message
+from annotator.cli.output import echo, error, shown
 from annotator.domain.errors import AnnotatorError
-from annotator.domain.text import visible
 
 app = typer.Typer(
     name="annotator",
@@ -58,32 +58,27 @@ def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except AnnotatorError as exc:
-            typer.echo(f"error: {visible(str(exc))}", err=True)
+            error(str(exc))
             raise typer.Exit(1) from None
         except (typer.Exit, typer.Abort, typer.BadParameter, _ClickException):  # type: ignore[misc]
             raise  # typer's own: usage errors (exit 2) and exits
         except Exception as exc:
-            message = failure_message(exc)
+            message = failure_message(exc)  # made visible there
             if message is None:
                 raise
-            typer.echo(f"error: {message}", err=True)
+            error(message)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
-            typer.echo("interrupted: nothing of the unfinished step was stored", err=True)
+            echo("interrupted: nothing of the unfinished step was stored", err=True)
             raise typer.Exit(130) from None
-        except OSError as exc:
-            # A file that cannot be read or written, past the checks made beforehand.
-            where = f"{exc.filename}: " if exc.filename else ""
-            typer.echo(f"error: {visible(where + (exc.strerror or str(exc)))}", err=True)
-            raise typer.Exit(1) from None
 
     return wrapper
 
 
 def join_names(names: list[str]) -> str:
     """Names for a message, made visible: ``ana``, ``ana and bob``, ``ana, bob and zoe``."""
-    shown = [visible(name) for name in names]
-    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+    names = [shown(name) for name in names]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def open_db(db: str, *, create: bool = False):
@@ -120,7 +115,7 @@ def removed_if_failed(db: str) -> Iterator[None]:
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"annotator {__version__}")
+        echo(f"annotator {__version__}")
         raise typer.Exit()
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from annotator.cli.common import app, reports_errors
+from annotator.cli.output import echo, shown
 
 
 @app.command("demo")
@@ -33,14 +34,14 @@ def demo_command(
     from annotator.services.demo import build_demo
 
     report = build_demo(db, fresh=fresh)
-    typer.echo(
-        f"demo database {db}: {report.imported.imported} new articles "
+    echo(
+        f"demo database {shown(db)}: {report.imported.imported} new articles "
         f"({report.imported.duplicates} already there)"
     )
     if report.suggested_articles:
-        typer.echo(
+        echo(
             f"suggested {report.suggestions} entities in {report.suggested_articles} articles "
-            f"({', '.join(report.sources)})"
+            f"({shown(', '.join(report.sources))})"
         )
     if tui:
         from annotator.cli.launch import run_annotation

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from annotator.cli.common import DbOption, app, join_names, open_db, reports_errors
+from annotator.cli.output import echo, shown
 from annotator.cli.progress import count_progress
 
 
@@ -97,7 +98,6 @@ def export_command(
     fall on token boundaries, or overlaps another, stops the export with the article and
     the span named (--skip-invalid leaves such spans out and lists them). Output is
     deterministic and atomic: written under a temporary name and renamed at the end."""
-    from annotator.domain.text import visible
     from annotator.services.exporting import export_annotations
 
     store = open_db(db)
@@ -117,12 +117,12 @@ def export_command(
             progress=progress,
         )
     for problem in report.skipped:
-        typer.echo(f"skipped span: {visible(problem)}", err=True)
+        echo(f"skipped span: {shown(problem)}", err=True)
     people = join_names(report.annotators)
-    typer.echo(
+    echo(
         f"exported {report.annotations:,} annotation{'s' if report.annotations != 1 else ''} "
         f"of {report.articles:,} article{'s' if report.articles != 1 else ''} by {people} "
-        f"({status}) to {visible(str(report.out))}"
+        f"({status}) to {shown(str(report.out))}"
     )
     for path in report.files:
         detail = ""
@@ -131,19 +131,19 @@ def export_command(
             detail = f"{docs:,} doc{'' if docs == 1 else 's'}"
         elif path.name == "config.cfg":
             detail = "spaCy training config (CPU, " + ("spancat" if spans_key else "NER") + ")"
-        typer.echo(f"  {visible(str(path))}  {detail}".rstrip())
+        echo(f"  {shown(str(path))}  {detail}".rstrip())
     for part, docs in report.parts.items():
         if docs == 0:
-            typer.echo(
+            echo(
                 f"warning: {part}.spacy holds no docs; spacy train needs both parts "
                 "(more articles, or another --split)",
                 err=True,
             )
     if report.suggestions:
-        typer.echo(f"  with {report.suggestions:,} suggestions as predictions")
+        echo(f"  with {report.suggestions:,} suggestions as predictions")
     if report.skipped:
         count = len(report.skipped)
-        typer.echo(f"{count:,} span{'' if count == 1 else 's'} left out (listed above)", err=True)
+        echo(f"{count:,} span{'' if count == 1 else 's'} left out (listed above)", err=True)
     if report.command:
-        typer.echo("train with:")
-        typer.echo(f"  {visible(report.command)}")
+        echo("train with:")
+        echo(f"  {shown(report.command)}")

@@ -16,6 +16,7 @@ from annotator.cli.common import (
     removed_if_failed,
     reports_errors,
 )
+from annotator.cli.output import echo, shown
 from annotator.cli.progress import byte_progress
 
 
@@ -132,11 +133,11 @@ def import_command(
         typer.echo(interrupted.message, err=True)
         raise typer.Exit(130) from None
     for problem in report.invalid:
-        typer.echo(f"skipped invalid: {problem}", err=True)
+        echo(f"skipped invalid: {shown(problem)}", err=True)
     if report.format:
         _annotated_summary(report)
         return
-    typer.echo(
+    echo(
         f"imported {report.imported} article{'s' if report.imported != 1 else ''} "
         f"from {report.files} file{'s' if report.files != 1 else ''}: "
         f"{report.duplicates} already stored (duplicates), {report.empty} empty skipped"
@@ -154,7 +155,7 @@ def import_command(
             "headlines); --keep-boilerplate keeps them"
         )
     if report.imported == 0 and report.duplicates:
-        typer.echo("nothing new: every article was already in the database")
+        echo("nothing new: every article was already in the database")
 
 
 def _annotated_summary(report) -> None:
@@ -167,25 +168,25 @@ def _annotated_summary(report) -> None:
         f" on {_plural(report.articles, 'article')} ({report.imported:,} new) "
         f"from {_plural(report.files, report.format + ' file' if report.format != 'brat' else 'brat folder')}"
     )
-    typer.echo(line)
+    echo(line)
     statuses = ", ".join(
-        f"{status.replace('_', ' ')} {count:,}" for status, count in report.statuses.items()
+        f"{shown(status.replace('_', ' '))} {count:,}" for status, count in report.statuses.items()
     )
     if statuses:
-        typer.echo(f"statuses: {statuses}")
+        echo(f"statuses: {statuses}")
     if report.repeated:
-        typer.echo(
+        echo(
             f"note: {_plural(report.repeated, 'record')} repeated an article already given by the "
             "same annotator in this import; the later one was kept",
             err=True,
         )
     if report.not_imported:
-        typer.echo(
+        echo(
             "not imported (annotator holds entity spans only): "
-            + ", ".join(f"{count:,} {kind}" for kind, count in report.not_imported.items()),
+            + ", ".join(f"{count:,} {shown(kind)}" for kind, count in report.not_imported.items()),
             err=True,
         )
     if report.invalid:
-        typer.echo(f"{_plural(len(report.invalid), 'invalid record')} skipped", err=True)
+        echo(f"{_plural(len(report.invalid), 'invalid record')} skipped", err=True)
     if report.ignored_files:
-        typer.echo(f"{_plural(len(report.ignored_files), 'file')} of other types ignored", err=True)
+        echo(f"{_plural(len(report.ignored_files), 'file')} of other types ignored", err=True)

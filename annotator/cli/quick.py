@@ -49,6 +49,7 @@ def annotate(argv: list[str]) -> bool:
     if args is None:
         return False
     from annotator.cli.launch import failure_message, run_annotation
+    from annotator.cli.output import error
 
     target = args.db or os.environ.get("ANNOTATOR_DB") or DEFAULT_DB
     try:
@@ -56,9 +57,9 @@ def annotate(argv: list[str]) -> bool:
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:
-        message = failure_message(exc)
+        message = failure_message(exc)  # made visible there
         if message is None:
             raise
-        print(f"error: {message}", file=sys.stderr)
+        error(message)
         sys.exit(1)
     sys.exit(code)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from annotator.cli.common import app, reports_errors
+from annotator.cli.output import cell
+from annotator.cli.output import console as output_console
 
 
 @app.command("schemes")
@@ -25,7 +25,7 @@ def schemes_command(
     from annotator.domain.scheme import load_scheme
     from annotator.services.schemes import find_scheme, found_schemes, shown_path
 
-    console = Console()
+    console = output_console()
     if scheme is None:
         found = found_schemes()
         if not found:
@@ -44,23 +44,23 @@ def schemes_command(
                 origin += f" (over {', '.join(item.overrides)})"
             try:
                 count = str(len(load_scheme(item.path).labels))
-                status = Text("ok")
+                status = cell("ok")
             except SchemeError as exc:
-                count, status = "-", Text(f"invalid: {exc}", style="red")
-            table.add_row(Text(item.name), count, Text(origin), Text(shown_path(item.path)), status)
+                count, status = "-", cell(f"invalid: {exc}", style="red")
+            table.add_row(cell(item.name), count, cell(origin), cell(shown_path(item.path)), status)
         console.print(table)
         return
     loaded = find_scheme(scheme)
-    table = Table(title=Text(f"{loaded.name}: {loaded.description}"))
+    table = Table(title=cell(f"{loaded.name}: {loaded.description}"))
     table.add_column("key")
     table.add_column("label")
     table.add_column("description")
     for label in loaded.labels:
         table.add_row(
-            Text(label.key), Text(label.name, style=f"bold {label.colour}"), Text(label.description)
+            cell(label.key), cell(label.name, style=f"bold {label.colour}"), cell(label.description)
         )
     console.print(table)
     if loaded.patterns:
-        console.print(Text(f"patterns: {shown_path(loaded.patterns)}"))
+        console.print(cell(f"patterns: {shown_path(loaded.patterns)}"))
     for target, mapping in loaded.map_to.items():
-        console.print(Text(f"maps {len(mapping)} labels to scheme {target}"))
+        console.print(cell(f"maps {len(mapping)} labels to scheme {target}"))

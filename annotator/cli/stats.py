@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from annotator.cli.common import DbOption, app, open_db, reports_errors
+from annotator.cli.output import cell, echo, json_text
+from annotator.cli.output import console as output_console
 from annotator.domain.spans import Status
 
 
@@ -54,16 +53,16 @@ def stats_command(
     store = open_db(db)
     if as_json:
         data = {**asdict(stats), "acceptance": acceptance_json(store)}
-        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        echo(json_text(data))
         return
-    console = Console()
+    console = output_console()
     overview = Table(title="Project", show_header=False)
     overview.add_row("articles", str(stats.articles))
     overview.add_row("annotators", str(len(stats.annotators)))
     overview.add_row("gold annotations", str(stats.gold))
     for status in Status:
         overview.add_row(
-            Text(status.value.replace("_", " ")), str(stats.statuses.get(status.value, 0))
+            cell(status.value.replace("_", " ")), str(stats.statuses.get(status.value, 0))
         )
     console.print(overview)
 
@@ -74,7 +73,7 @@ def stats_command(
     people.add_column("spans (done)", justify="right")
     for person in stats.annotators:
         people.add_row(
-            Text(person.name),
+            cell(person.name),
             *(str(person.statuses.get(s.value, 0)) for s in Status),
             str(person.spans),
         )
@@ -84,7 +83,7 @@ def stats_command(
     labels.add_column("label")
     labels.add_column("spans", justify="right")
     for label, count in stats.labels.items():
-        labels.add_row(Text(label), str(count))
+        labels.add_row(cell(label), str(count))
     console.print(labels)
 
     if stats.suggestions:
@@ -92,7 +91,7 @@ def stats_command(
         sources.add_column("source")
         sources.add_column("spans", justify="right")
         for source, count in stats.suggestions.items():
-            sources.add_row(Text(source), str(count))
+            sources.add_row(cell(source), str(count))
         console.print(sources)
 
     print_acceptance(store, console)

@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from annotator.cli.common import DbOption, app, open_db, reports_errors
+from annotator.cli.output import echo, shown
 from annotator.cli.progress import count_progress
-from annotator.domain.text import visible
 
 
 @app.command("suggest")
@@ -84,16 +84,16 @@ def suggest_command(
     with store.read() as session:
         articles = count_articles(session)
     for line in _describe(suggester):
-        typer.echo(line)
+        echo(line)
     if suggester.model_source and has_default_meta(suggester.nlp):
-        typer.echo(
+        echo(
             "note: the model has spaCy's default name and version (pipeline 0.0.0), so a "
             "retrained model saved the same way counts as the same source; set meta "
             "name/version to tell them apart",
             err=True,
         )
     if articles == 0:
-        typer.echo("no articles in the database: import some first (annotator import)")
+        echo("no articles in the database: import some first (annotator import)")
         return
     save_project_config(store, stored, suggester.tokenizer_id)
     # No refresh thread: with one thread, the helper process can be forked (see
@@ -105,22 +105,22 @@ def suggest_command(
     replaced = drop_older_versions(store, suggester)
     done_before = articles - report.pending
     if report.pending == 0:
-        typer.echo(f"nothing to do: all {articles} articles already have these suggestions")
+        echo(f"nothing to do: all {articles} articles already have these suggestions")
         return
     rate = report.articles / report.seconds if report.seconds else 0.0
     total = sum(report.labels.values())
-    typer.echo(
+    echo(
         f"suggested for {report.articles} article{'s' if report.articles != 1 else ''} "
         f"({done_before} done before) in {report.seconds:.1f} s, {rate:,.0f} articles/s: "
         f"{total} suggestion{'s' if total != 1 else ''}"
     )
     width = max((len(label) for label in report.labels), default=0)
     for label, count in sorted(report.labels.items(), key=lambda item: (-item[1], item[0])):
-        typer.echo(f"  {visible(label):<{width}}  {count:>6}")
+        echo(f"  {shown(label):<{width}}  {count:>6}")
     if len(report.by_source) > 1:
-        typer.echo(
+        echo(
             "by source: "
-            + ", ".join(f"{visible(s)} {n}" for s, n in sorted(report.by_source.items()))
+            + ", ".join(f"{shown(s)} {n}" for s, n in sorted(report.by_source.items()))
         )
     if replaced[1]:
         typer.echo(
@@ -128,10 +128,10 @@ def suggest_command(
             f"{replaced[0]} articles nobody has opened"
         )
     if report.dropped:
-        typer.echo(
-            f"dropped model labels (not in scheme {visible(suggester.scheme)}): "
+        echo(
+            f"dropped model labels (not in scheme {shown(suggester.scheme)}): "
             + ", ".join(
-                f"{visible(label)} {count}"
+                f"{shown(label)} {count}"
                 for label, count in sorted(report.dropped.items(), key=lambda i: (-i[1], i[0]))
             )
         )
@@ -158,7 +158,7 @@ def _describe(suggester) -> list[str]:
     config = suggester.config
     if suggester.pattern_source:
         lines.append(
-            f"patterns: {suggester.pattern_source} ({visible(_short(suggester.pattern_file))})"
+            f"patterns: {shown(suggester.pattern_source)} ({shown(_short(suggester.pattern_file))})"
         )
     if suggester.model_source:
         mapped = [
@@ -167,12 +167,12 @@ def _describe(suggester) -> list[str]:
             if (target := suggester.label_for(label)) is not None
         ]
         lost = [label for label in suggester.model_labels if suggester.label_for(label) is None]
-        line = f"model:    {suggester.model_source} ({visible(_short(config.model if config else ''))})"
+        line = f"model:    {shown(suggester.model_source)} ({shown(_short(config.model if config else ''))})"
         if suggester.model_labels:
-            line += f"; labels used: {visible(', '.join(mapped)) or 'none'}"
+            line += f"; labels used: {shown(', '.join(mapped)) or 'none'}"
             if lost:
-                line += f"; dropped: {visible(', '.join(lost))}"
+                line += f"; dropped: {shown(', '.join(lost))}"
         if suggester.left_out:
-            line += f"; not run (no use for entities): {visible(', '.join(suggester.left_out))}"
+            line += f"; not run (no use for entities): {shown(', '.join(suggester.left_out))}"
         lines.append(line)
     return lines

@@ -89,6 +89,15 @@ def visible(text: str) -> str:
     return text.translate(_VISIBLE)
 
 
+_VISIBLE_LINE = {**_VISIBLE, 0x0A: "\u240a"}
+
+
+def visible_line(text: str) -> str:
+    """``visible`` for text shown on one line (a table cell, a message): newline too
+    becomes a visible stand-in (U+240A), so data can never add a line of its own."""
+    return text.translate(_VISIBLE_LINE)
+
+
 def first_nonempty_line(text: str, limit: int = 200) -> str:
     """The first line of ``text`` that is not blank, stripped and cut to ``limit`` chars."""
     for line in text.split("\n"):
@@ -96,6 +105,16 @@ def first_nonempty_line(text: str, limit: int = 200) -> str:
         if line:
             return line[:limit]
     return ""
+
+
+def first_words(text: str, words: int = 8, limit: int = 80) -> str:
+    """The first ``words`` words of ``text`` on one line (at most ``limit`` characters,
+    "…" when cut): what names an article that has no title."""
+    found = text.split(None, words)
+    shown = " ".join(found[:words])
+    if len(found) > words or len(shown) > limit:
+        shown = shown[:limit].rstrip() + "…"
+    return shown
 
 
 def check_name(name: str, what: str = "annotator name") -> str | None:

@@ -28,7 +28,7 @@ def render_spans(
             left_out.append(span)
         else:
             shown.append(span)
-    escaped = {label: html.escape(label) for label in {s.label for s in shown}}
+    escaped = {label: html.escape(visible(label)) for label in {s.label for s in shown}}
     doc = {
         "text": visible(text),
         "ents": [{"start": s.start, "end": s.end, "label": escaped[s.label]} for s in shown],

@@ -8,11 +8,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from annotator.audit.disagreements import ArticleDisagreements, rank
+from annotator.audit.disagreements import ArticleDisagreements, worst
 from annotator.audit.report import CONVENTIONS, AgreementReport
 from annotator.audit.spans import Disagreement
 from annotator.domain.scheme import LabelScheme
 from annotator.domain.spans import Span
+from annotator.domain.text import visible
 from annotator.formats.fileio import atomic_output
 from annotator.nlp.displacy import render_spans
 from annotator.services.agreement import Agreement, review
@@ -53,7 +54,9 @@ def label_colours(labels: Iterable[str], scheme: LabelScheme | None) -> dict[str
 
 
 def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+    # Escaped for HTML, and control characters made visible: the page is also read with
+    # `cat` and `less`, and browsers draw controls inconsistently.
+    return html.escape(visible(str(value)), quote=True)
 
 
 def _n(value: float | None) -> str:
@@ -310,8 +313,9 @@ def write_report(
     tables and its articles with disagreements (worst first, at most ``limit``), read
     again from ``store`` a few at a time. Returns how many articles it draws."""
     report = agreement.report
-    ranked = rank(report.articles)
-    chosen = [f.doc_id for f in (ranked if limit is None else ranked[:limit])]
+    ranked, disagreeing = worst(report.articles, limit)
+    chosen = [f.doc_id for f in ranked]
+    del ranked
 
     def articles() -> Iterator[ArticleDisagreements]:
         for i in range(0, len(chosen), ARTICLES_PER_READ):
@@ -334,7 +338,7 @@ def write_report(
             shown=len(chosen),
             scheme=scheme,
             source=source,
-            omitted=len(ranked) - len(chosen),
+            omitted=disagreeing - len(chosen),
         ):
             handle.write(piece)
             handle.write("\n")

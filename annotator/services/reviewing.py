@@ -66,7 +66,9 @@ class WorstFirst:
         """The articles with disagreements, worst first (measured once per session)."""
         if self._queue is None:
             try:
-                report = measure(work_session.store, annotators=self.annotators).report
+                report = measure(
+                    work_session.store, annotators=self.annotators, tokens="whitespace"
+                ).report
             except InputError:
                 report = None
             ranked = rank(report.articles) if report is not None else []
