@@ -6,15 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
-
 from annotator.audit.evaluation import Acceptance, Evaluation
 from annotator.domain.errors import InputError
 from annotator.domain.text import visible
 from annotator.store.annotations import stored_annotations
 from annotator.store.engine import Store
 from annotator.store.loop import runs_for, seeded_at
-from annotator.store.models import Annotator
+from annotator.store.queue import annotator_names
 from annotator.store.suggestions import suggestions_for
 
 
@@ -36,7 +34,7 @@ def evaluate_sources(
     reference articles it processed (also those where it found nothing)."""
     with store.read() as session:
         if against not in ("gold", "all"):
-            names = list(session.scalars(select(Annotator.name).order_by(Annotator.name)))
+            names = annotator_names(session)
             if against not in names:
                 raise InputError(
                     f"no annotator {visible(against)!r} to evaluate against (use gold, all or "

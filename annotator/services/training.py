@@ -31,7 +31,7 @@ from annotator.services.schemes import find_scheme
 from annotator.store.annotations import selected_articles, stored_annotations
 from annotator.store.engine import Store
 from annotator.store.loop import drop_superseded
-from annotator.store.models import Annotator
+from annotator.store.queue import annotator_names
 
 MODELS_DIR = Path("models")
 # Fewer finished articles than this cannot give both a training and a dev part that say
@@ -57,9 +57,7 @@ class TrainingData:
 def _check_source(session, source: str) -> None:
     if source in ("gold", "all"):
         return
-    from sqlalchemy import select
-
-    names = list(session.scalars(select(Annotator.name).order_by(Annotator.name)))
+    names = annotator_names(session)
     if source not in names:
         raise InputError(
             f"no annotator {visible(source)!r} to train on (use {SOURCES_HELP}; annotators: "

@@ -136,3 +136,8 @@ def set_queue_open(session: Session, annotator_id: int, article_id: int, is_open
         .where(QueueItem.annotator_id == annotator_id, QueueItem.article_id == article_id)
         .values(open=is_open)
     )
+
+
+def annotator_names(session: Session) -> list[str]:
+    """Every annotator's name, in alphabetical order."""
+    return list(session.scalars(select(Annotator.name).order_by(Annotator.name)))
