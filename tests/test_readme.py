@@ -101,7 +101,12 @@ def _prepare(work: Path) -> None:
     )
 
 
+INTERACTIVE = ("annotator annotate", "annotator review")
+
+
 def _run(command: str, work: Path) -> str:
+    # A screen would wait for keys that never come: such a block needs <!-- no-run -->.
+    assert not command.strip().startswith(INTERACTIVE), f"interactive block runs: {command}"
     env = {
         key: value
         for key, value in os.environ.items()
