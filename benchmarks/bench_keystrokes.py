@@ -106,6 +106,7 @@ class Sim:
         new.text, new.tokens, new._starts = old.text, old.tokens, old._starts
         new.spans = list(old.spans)
         new.cursor, new.anchor, new.current = old.cursor, old.anchor, old.current
+        new._runs = getattr(old, "_runs", None)
         return Sim(new, self.last, self.query)
 
 
@@ -334,13 +335,19 @@ class Planner:
             kind = "boundary" if ed.spans_over(s, e) else "add"
             for keys, roles in self.select(sim, s, e):
                 steps.append(Step(keys + [self.key_of[label]], roles + ["label"], kind))
-        if "every" in self.features:
-            steps += [
-                Step(st.keys + ["e"], st.roles + ["label"], st.kind)
-                for st in steps
-                if st.keys and st.keys[-1] in self.labels or st.keys[-1:] in (["DC"], ["b"])
-            ]
         return steps
+
+    @staticmethod
+    def _repeatable(sim: Sim) -> bool:
+        """True when `e` after the last edit could touch another mention."""
+        last = sim.last
+        if last is None or len(last.added) > 1:
+            return False
+        span = (last.added or last.removed or (None,))[0]
+        if span is None:
+            return False
+        text = sim.editor.text
+        return text.count(text[span.start : span.end]) > 1
 
     def plan(self, sim: Sim, gold: dict[tuple[int, int], str]) -> tuple[list[Step], bool]:
         """Steps that take ``sim`` to ``gold``; and whether they reach it."""
@@ -351,18 +358,29 @@ class Planner:
             if now == 0:
                 return steps, True
             best: tuple[float, int, Step, Sim] | None = None
-            for step in self.candidates(sim, gold):
+            for base in self.candidates(sim, gold):
                 probe = sim.clone()
                 try:
-                    press(probe, step.keys, self.labels)
+                    press(probe, base.keys, self.labels)
                 except (EditRefused, AssertionError, IndexError):
                     continue
-                gain = now - errors(probe.editor, gold_keys)
-                if gain <= 0:
-                    continue
-                score = gain / max(1, step.cost)
-                if best is None or (score, -step.cost) > (best[0], -best[1]):
-                    best = (score, step.cost, step, probe)
+                tries = [(base, probe)]
+                if "every" in self.features and self._repeatable(probe):
+                    more = probe.clone()
+                    try:
+                        press(more, ["e"], self.labels)
+                        tries.append(
+                            (Step([*base.keys, "e"], [*base.roles, "label"], base.kind), more)
+                        )
+                    except EditRefused:
+                        pass
+                for step, result in tries:
+                    gain = now - errors(result.editor, gold_keys)
+                    if gain <= 0:
+                        continue
+                    score = gain / max(1, step.cost)
+                    if best is None or (score, -step.cost) > (best[0], -best[1]):
+                        best = (score, step.cost, step, result)
             if best is None:
                 return steps, False
             steps.append(best[2])

@@ -109,6 +109,7 @@ class Editor:
         self.cursor = 0
         self.anchor: int | None = None
         self.current: Span | None = None
+        self._runs: list[tuple[int, int]] | None = None  # name runs of these tokens, once found
         self._follow_cursor()
 
     # --- queries -------------------------------------------------------------------
@@ -343,6 +344,7 @@ class Editor:
         chars = self.cursor_chars()
         self.tokens = list(tokens)
         self._starts = [t[0] for t in self.tokens]
+        self._runs = None
         self.anchor = None
         if chars is not None and self.tokens:
             self.cursor = self.token_at_char(chars[0]) or 0
@@ -453,23 +455,30 @@ class Editor:
             and self._glued(first, first + 1)
         )
 
+    def name_runs(self) -> list[tuple[int, int]]:
+        """Every run of capitalised tokens (see name_run), in text order."""
+        if self._runs is None:
+            runs: list[tuple[int, int]] = []
+            for index in range(len(self.tokens)):
+                if runs and index <= runs[-1][1] or not self._is_capital(index):
+                    continue
+                run = self.name_run(index)
+                if run is not None and (not runs or run[0] > runs[-1][1]):
+                    runs.append(run)
+            self._runs = runs
+        return self._runs
+
     def next_candidate(self, step: int = 1) -> tuple[int, int]:
         """Select the next (step=1) or previous run of capitalised tokens that no span
         touches, after (before) the cursor and wrapping around, so that a label key labels
         it; returns its characters. Refused when there is none."""
-        count = len(self.tokens)
-        if not count:
+        if not self.tokens:
             raise EditRefused("this article has no text")
-        seen: set[tuple[int, int]] = set()
-        runs: list[tuple[int, int]] = []
-        for index in range(count):
-            run = self.name_run(index) if self._is_capital(index) else None
-            if run is None or run in seen:
-                continue
-            seen.add(run)
-            start, end = self.tokens[run[0]][0], self.tokens[run[1]][1]
-            if not self.spans_over(start, end):
-                runs.append(run)
+        runs = [
+            run
+            for run in self.name_runs()
+            if not self.spans_over(self.tokens[run[0]][0], self.tokens[run[1]][1])
+        ]
         if not runs:
             raise EditRefused("no capitalised name without a span left")
         low = min(self.anchor, self.cursor) if self.anchor is not None else self.cursor

@@ -50,7 +50,10 @@ ANNOTATE_HELP = [
     ("/", "find text: the match is selected, a label key labels it (/ Enter: next match)"),
     ("e", "every mention: after a label, label every other mention of those words the same;"),
     ("", "after removing a suggestion, remove every other suggestion of those words"),
-    ("w / W", "select the next / previous capitalised name that has no span (a label key labels it)"),
+    (
+        "w / W",
+        "select the next / previous capitalised name that has no span (a label key labels it)",
+    ),
     ("b", "fit the current span to its name: drop a leading “the”, grow to the whole name"),
     ("t", "show / hide label tags after spans"),
     ("ctrl+r", "try again to open the article, after opening failed"),
