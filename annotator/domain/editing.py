@@ -406,6 +406,11 @@ class Editor:
                 and probe < len(self.tokens)
                 and self._is_capital(probe)
                 and self._joined(probe - 1, probe)
+                and not (
+                    first == last
+                    and self._opens_sentence(first)
+                    and self._token_text(nxt) not in _GLUE
+                )
             ):
                 last = probe
                 continue
@@ -423,6 +428,7 @@ class Editor:
                 and probe >= 0
                 and self._is_capital(probe)
                 and self._joined(probe, probe + 1)
+                and not (self._opens_sentence(probe) and self._token_text(prev) not in _GLUE)
             ):
                 first = probe
                 continue
@@ -444,6 +450,11 @@ class Editor:
         if not first <= index <= last:
             return None
         return first, last
+
+    def _opens_sentence(self, index: int) -> bool:
+        """True for the first token of a line or of a sentence."""
+        before = self.text[: self.tokens[index][0]].rstrip(" \t")
+        return not before or before[-1] in '.!?\n:;"“”'
 
     def _opens_glued(self, first: int, last: int) -> bool:
         """True when the run opens with a particle glued by a hyphen to a capitalised
