@@ -109,6 +109,7 @@ class Editor:
         self.cursor = 0
         self.anchor: int | None = None
         self.current: Span | None = None
+        self._runs: list[tuple[int, int]] | None = None  # name runs of these tokens, once found
         self._follow_cursor()
 
     # --- queries -------------------------------------------------------------------
@@ -343,9 +344,294 @@ class Editor:
         chars = self.cursor_chars()
         self.tokens = list(tokens)
         self._starts = [t[0] for t in self.tokens]
+        self._runs = None
         self.anchor = None
         if chars is not None and self.tokens:
             self.cursor = self.token_at_char(chars[0]) or 0
         else:
             self.cursor = 0
         self._follow_cursor()
+
+    # --- names and mentions (keys that fix many spans at once) ----------------------------
+
+    def _token_text(self, index: int) -> str:
+        start, end = self.tokens[index]
+        return self.text[start:end]
+
+    def _joined(self, left: int, right: int) -> bool:
+        """True when tokens ``left`` and ``right`` (adjacent) lie on one line."""
+        return "\n" not in self.text[self.tokens[left][1] : self.tokens[right][0]]
+
+    def _glued(self, left: int, right: int) -> bool:
+        """True when nothing (not even a space) separates adjacent tokens."""
+        return self.tokens[left][1] == self.tokens[right][0]
+
+    def _is_capital(self, index: int) -> bool:
+        word = self._token_text(index)
+        return word[:1].isupper() and any(c.isalpha() for c in word)
+
+    def _is_link(self, index: int) -> bool:
+        """A token that may sit inside a name between two capitalised words: a hyphen or
+        apostrophe glued to its neighbours, or a particle such as "al" or "of"."""
+        word = self._token_text(index)
+        if word in _GLUE:
+            return (
+                0 < index < len(self.tokens) - 1
+                and self._glued(index - 1, index)
+                and self._glued(index, index + 1)
+            )
+        return word in _PARTICLES
+
+    def name_run(self, index: int) -> tuple[int, int] | None:
+        """The run of capitalised tokens (with the hyphens and particles between them, on
+        one line) that holds token ``index``, as (first, last) token indexes; a
+        sentence-opening function word ("The", "On") is not part of it. None when the
+        token is not in such a run."""
+        if not self.tokens or not (self._is_capital(index) or self._is_link(index)):
+            return None
+        first = last = index
+        while last + 1 < len(self.tokens) and self._joined(last, last + 1):
+            nxt = last + 1
+            if self._is_capital(nxt):
+                last = nxt
+                continue
+            # links only count when a capitalised word follows them
+            probe = nxt
+            while (
+                probe < len(self.tokens) and self._is_link(probe) and self._joined(probe - 1, probe)
+            ):
+                probe += 1
+            if (
+                probe > nxt
+                and probe < len(self.tokens)
+                and self._is_capital(probe)
+                and self._joined(probe - 1, probe)
+                and not (
+                    first == last
+                    and self._opens_sentence(first)
+                    and self._token_text(nxt) not in _GLUE
+                )
+            ):
+                last = probe
+                continue
+            break
+        while first > 0 and self._joined(first - 1, first):
+            prev = first - 1
+            if self._is_capital(prev):
+                first = prev
+                continue
+            probe = prev
+            while probe >= 0 and self._is_link(probe) and self._joined(probe, probe + 1):
+                probe -= 1
+            if (
+                probe < prev
+                and probe >= 0
+                and self._is_capital(probe)
+                and self._joined(probe, probe + 1)
+                and not (self._opens_sentence(probe) and self._token_text(prev) not in _GLUE)
+            ):
+                first = probe
+                continue
+            # a name may open with a glued particle: "al-Nusra"
+            if self._is_link(prev) and self._token_text(prev) in _GLUE and first - 2 >= 0:
+                if self._token_text(first - 2) in _PARTICLES and self._glued(first - 2, prev):
+                    first -= 2
+            break
+        while (
+            first <= last
+            and (self._token_text(first).casefold() in _OPENERS or self._is_link(first))
+            and not self._opens_glued(first, last)
+        ):
+            first += 1
+        while last >= first and self._is_link(last):
+            last -= 1
+        if first > last or not any(self._is_capital(i) for i in range(first, last + 1)):
+            return None
+        if not first <= index <= last:
+            return None
+        return first, last
+
+    def _opens_sentence(self, index: int) -> bool:
+        """True for the first token of a line or of a sentence."""
+        before = self.text[: self.tokens[index][0]].rstrip(" \t")
+        return not before or before[-1] in '.!?\n:;"“”'
+
+    def _opens_glued(self, first: int, last: int) -> bool:
+        """True when the run opens with a particle glued by a hyphen to a capitalised
+        word ("al-Nusra"), which belongs to the name."""
+        return (
+            first + 2 <= last
+            and self._token_text(first) in _PARTICLES
+            and self._token_text(first + 1) in _GLUE
+            and self._glued(first, first + 1)
+        )
+
+    def name_runs(self) -> list[tuple[int, int]]:
+        """Every run of capitalised tokens (see name_run), in text order."""
+        if self._runs is None:
+            runs: list[tuple[int, int]] = []
+            for index in range(len(self.tokens)):
+                if runs and index <= runs[-1][1] or not self._is_capital(index):
+                    continue
+                run = self.name_run(index)
+                if run is not None and (not runs or run[0] > runs[-1][1]):
+                    runs.append(run)
+            self._runs = runs
+        return self._runs
+
+    def next_candidate(self, step: int = 1) -> tuple[int, int]:
+        """Select the next (step=1) or previous run of capitalised tokens that no span
+        touches, after (before) the cursor and wrapping around, so that a label key labels
+        it; returns its characters. Refused when there is none."""
+        if not self.tokens:
+            raise EditRefused("this article has no text")
+        runs = [
+            run
+            for run in self.name_runs()
+            if not self.spans_over(self.tokens[run[0]][0], self.tokens[run[1]][1])
+        ]
+        if not runs:
+            raise EditRefused("no capitalised name without a span left")
+        low = min(self.anchor, self.cursor) if self.anchor is not None else self.cursor
+        if step > 0:
+            after = [r for r in runs if r[0] > low]
+            run = after[0] if after else runs[0]
+        else:
+            before = [r for r in runs if r[0] < low]
+            run = before[-1] if before else runs[-1]
+        self.anchor, self.cursor = run[0], run[1]
+        self._follow_cursor()
+        return self.tokens[run[0]][0], self.tokens[run[1]][1]
+
+    def fit(self) -> Change:
+        """Fit the current span to the name it holds: drop leading determiners ("the"),
+        grow over the whole run of capitalised tokens, and stop at the end of its line.
+        Spans inside the new extent are replaced; the label stays."""
+        span = self.current
+        if span is None:
+            raise EditRefused("no current span to fit")
+        first = self.token_at_char(span.start)
+        last = self.token_at_char(span.end - 1)
+        if first is None or last is None:
+            raise EditRefused("this span lies outside the tokens")
+        while first < last and self._token_text(first).casefold() in _DETERMINERS:
+            first += 1
+        capitals = [i for i in range(first, last + 1) if self._is_capital(i)]
+        if not capitals:
+            raise EditRefused("this span holds no capitalised word to fit it to")
+        start_run = self.name_run(capitals[0])
+        if start_run is None:
+            raise EditRefused("this span holds no name to fit it to")
+        new_first, new_last = start_run
+        for index in capitals[1:]:
+            run = self.name_run(index)
+            if run is None or not all(self._joined(i, i + 1) for i in range(new_first, run[1])):
+                break
+            new_last = max(new_last, run[1])
+        start, end = self.tokens[new_first][0], self.tokens[new_last][1]
+        others = [s for s in self.spans_over(start, end) if s != span]
+        crossing = [s for s in others if s.start < start or s.end > end]
+        if crossing:
+            raise EditRefused(f"would overlap the {crossing[0].label} span next to it")
+        new = Span(start, end, span.label, _edited(span.origin))
+        if new.key == span.key:
+            return Change()
+        return self._commit(Change(removed=(span, *others), added=(new,)))
+
+    def _at_tokens(self, start: int, end: int) -> bool:
+        index = self.token_at_char(start)
+        last = self.token_at_char(end - 1)
+        return (
+            index is not None
+            and last is not None
+            and self.tokens[index][0] == start
+            and self.tokens[last][1] == end
+        )
+
+    def _occurrences(self, words: str) -> list[int]:
+        """Start offsets of every occurrence of ``words`` that begins and ends on token
+        boundaries."""
+        found: list[int] = []
+        position = self.text.find(words)
+        while position >= 0:
+            if self._at_tokens(position, position + len(words)):
+                found.append(position)
+            position = self.text.find(words, position + 1)
+        return found
+
+    def every_mention(self, last: Change) -> Change:
+        """Do to every other mention what ``last`` did to one (the "label every mention"
+        key). After a span got a label (or was added, confirmed, resized): every other
+        occurrence of its words gets that span with that label, replacing spans inside it
+        and spans that were the same as the one ``last`` replaced; occurrences inside a
+        longer span are left alone. After a suggestion was removed: every other pending
+        suggestion of the same words and label is removed too."""
+        if len(last.added) > 1 or (not last.added and not last.removed):
+            raise EditRefused("the last edit was not one span: nothing to repeat")
+        if not last.added:
+            removed: list[Span] = []
+            for gone in last.removed:
+                words = self.text[gone.start : gone.end]
+                removed += [
+                    s
+                    for s in self.pending()
+                    if s.label == gone.label and self.text[s.start : s.end] == words
+                ]
+            if not removed:
+                raise EditRefused("no other mention of it is suggested")
+            return self._commit(Change(removed=tuple(dict.fromkeys(removed))))
+        made = last.added[0]
+        if made.key not in {s.key for s in self.spans}:
+            raise EditRefused("that span is gone")
+        words = self.text[made.start : made.end]
+        replaced = [s for s in last.removed if s.overlaps(made)]
+        removed, added = [], []
+        for position in self._occurrences(words):
+            start, end = position, position + len(words)
+            if (start, end) == (made.start, made.end):
+                continue
+            over = self.spans_over(start, end)
+            if any(
+                s.key == (start, end, made.label) and s.origin is not Origin.SUGGESTED for s in over
+            ):
+                continue
+            same = [
+                s
+                for s in over
+                for old in replaced
+                if s.label == old.label
+                and s.end - s.start == old.end - old.start
+                and s.start - start == old.start - made.start
+                and self.text[s.start : s.end] == self.text[old.start : old.end]
+            ]
+            if any(s.start < start or s.end > end for s in over if s not in same):
+                continue
+            exact = [s for s in over if (s.start, s.end) == (start, end)]
+            if exact and exact[0].origin is Origin.SUGGESTED and exact[0].label == made.label:
+                new = replace(exact[0], origin=Origin.ACCEPTED)
+            elif exact:
+                new = Span(start, end, made.label, _edited(exact[0].origin))
+            elif same:
+                new = Span(start, end, made.label, _edited(same[0].origin))
+            else:
+                new = Span(start, end, made.label, Origin.MANUAL)
+            removed += over
+            added.append(new)
+        if not added:
+            raise EditRefused(f"no other mention of “{words}” to label")
+        return self._commit(Change(removed=tuple(dict.fromkeys(removed)), added=tuple(added)))
+
+
+# Words and marks that join the parts of a name ("Jabal al-Zawiya", "Ministry of Defence").
+_GLUE = frozenset({"-", "'", "’"})
+_PARTICLES = frozenset("al el ad ar as ash at az an ibn bin bint abu umm of de du".split())
+# Determiners a name does not start with.
+_DETERMINERS = frozenset("the a an".split())
+# Capitalised words that open sentences rather than names.
+_OPENERS = frozenset(
+    """the a an in on at after before but and or it its he she they we i this that these
+    those there as by for from with when while meanwhile according since during if his her
+    their our some many most one two three four five six seven eight nine ten no not
+    yesterday today earlier later also then so what who where why how all both each other
+    among between under over into near""".split()
+)

@@ -101,16 +101,66 @@ def unpack_offsets(data: bytes) -> list[tuple[int, int]]:
     return list(zip(flat[0::2], flat[1::2], strict=True))
 
 
-def seed_suggestions(suggested: list[Span], taken: list[Span]) -> list[Span]:
-    """The suggestions that go into an annotation as pending spans: duplicates merged, and
-    a greedy pick (earliest, then longest first) of those overlapping nothing already
-    taken, since one annotation cannot hold overlapping entities for NER."""
-    unique = list({s.key: s for s in suggested}.values())
+_DETERMINER_PREFIXES = ("the ", "The ", "THE ")
+
+
+def tidy_suggestion(span: Span, text: str) -> Span | None:
+    """A suggestion cut to what an entity can be: up to the first line break (a span never
+    runs across lines or paragraphs), without a leading "the" and without whitespace at
+    either end. None when nothing is left."""
+    start, end = span.start, span.end
+    piece = text[start:end]
+    newline = piece.find("\n")
+    if newline >= 0:
+        end = start + newline
+    for prefix in _DETERMINER_PREFIXES:
+        if text.startswith(prefix, start) and start + len(prefix) < end:
+            start += len(prefix)
+            break
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if start >= end:
+        return None
+    if (start, end) == (span.start, span.end):
+        return span
+    return Span(start, end, span.label, span.origin, span.sources)
+
+
+def _source_rank(span: Span) -> int:
+    """Pattern suggestions (written for the scheme) before every other source."""
+    return 0 if any(source.startswith("patterns:") for source in span.sources) else 1
+
+
+def seed_suggestions(
+    suggested: list[Span], taken: list[Span], text: str | None = None
+) -> list[Span]:
+    """The suggestions that go into an annotation as pending spans.
+
+    With the article's ``text``, each is first cut to one line and loses a leading "the"
+    (see tidy_suggestion). Duplicates are merged. Then a greedy pick of those overlapping
+    nothing already taken, since one annotation cannot hold overlapping entities for NER:
+    pattern suggestions (a span's ``sources`` naming a ``patterns:`` source) first, then
+    the others, each group earliest and then longest first. The spans returned carry no
+    sources."""
+    tidied = suggested
+    if text is not None:
+        tidied = [t for t in (tidy_suggestion(s, text) for s in suggested) if t is not None]
+    merged: dict[tuple[int, int, str], Span] = {}
+    for span in tidied:
+        known = merged.get(span.key)
+        if known is None or _source_rank(span) < _source_rank(known):
+            merged[span.key] = span
     chosen: list[Span] = []
-    for span in sorted(unique, key=lambda s: (s.start, -(s.end - s.start), s.label)):
+    ordered = sorted(
+        merged.values(), key=lambda s: (_source_rank(s), s.start, -(s.end - s.start), s.label)
+    )
+    for span in ordered:
         if not any(span.overlaps(other) for other in taken + chosen):
             chosen.append(span)
-    return chosen
+    chosen.sort(key=lambda s: (s.start, s.end, s.label))
+    return [Span(s.start, s.end, s.label, s.origin) for s in chosen]
 
 
 def without_overlaps(spans: Iterable[Span]) -> tuple[list[Span], list[tuple[Span, Span]]]:

@@ -102,7 +102,8 @@ class OwnWork:
             return None
         existing = work.spans_of_annotation(session, annotation_id=state.id)
         suggested = work.suggested_spans(session, article_id=state.article_id)
-        added = seed_suggestions(suggested, existing)
+        article = work.article_text(session, article_id=state.article_id)
+        added = seed_suggestions(suggested, existing, article.text if article else None)
         return added, {"added": len(added)}
 
     def check_finish(self, session, state: AnnotationState, status: Status) -> None:

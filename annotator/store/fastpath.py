@@ -173,12 +173,13 @@ def _read(conn: sqlite3.Connection, annotator: str, skip: list[int]) -> LoadedAr
         annotation is None or (not annotation[3] and annotation[1] == "in_progress")
     ):
         suggested = [
-            Span(start, end, label, Origin.SUGGESTED)
-            for start, end, label in conn.execute(
-                'SELECT start, "end", label FROM suggestion WHERE article_id = ?', (article_id,)
+            Span(start, end, label, Origin.SUGGESTED, (source,))
+            for start, end, label, source in conn.execute(
+                'SELECT start, "end", label, source FROM suggestion WHERE article_id = ?',
+                (article_id,),
             )
         ]
-        spans = sorted(spans + seed_suggestions(suggested, spans), key=lambda s: s.key)
+        spans = sorted(spans + seed_suggestions(suggested, spans, text), key=lambda s: s.key)
 
     config = _one(conn, "SELECT value FROM setting WHERE key = 'suggest'")
     tokenizer = (json.loads(config[0]) or {}).get("tokenizer_id") if config and config[0] else None

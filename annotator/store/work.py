@@ -311,13 +311,14 @@ def has_suggestions(session: Session, *, article_id: int) -> bool:
 
 
 def suggested_spans(session: Session, *, article_id: int) -> list[Span]:
-    """The article's machine suggestions as pending spans (every source, unmerged)."""
+    """The article's machine suggestions as pending spans (every source, unmerged), each
+    with its source in ``sources``."""
     rows = session.connection().execute(
-        select(SUGGESTION.c.start, SUGGESTION.c.end, SUGGESTION.c.label).where(
+        select(SUGGESTION.c.start, SUGGESTION.c.end, SUGGESTION.c.label, SUGGESTION.c.source).where(
             SUGGESTION.c.article_id == article_id
         )
     )
-    return [Span(s, e, label, Origin.SUGGESTED) for s, e, label in rows]
+    return [Span(s, e, label, Origin.SUGGESTED, (source,)) for s, e, label, source in rows]
 
 
 def tokens_blob(session: Session, *, article_id: int, tokenizer: str | None) -> bytes | None:

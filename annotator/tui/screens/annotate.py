@@ -104,6 +104,11 @@ class AnnotateScreen(Screen):
         Binding("ctrl+r", "retry", "retry", show=False),
         Binding("question_mark", "help", "help"),
         Binding("q", "quit_screen", "quit"),
+        # Keys that fix many spans at once (see "keys that fix many spans" below).
+        Binding("e", "every_mention", "every mention", show=False),
+        Binding("w", "next_name(1)", "next missing name", show=False),
+        Binding("W", "next_name(-1)", "previous missing name", show=False),
+        Binding("b", "fit", "fit span to name", show=False),
     ]
 
     MODE = ScreenMode()
@@ -813,6 +818,65 @@ class AnnotateScreen(Screen):
             return
         text = "error: not saved: " + "; ".join(visible(line) for line in lines)
         self.app.leave(1, text)  # type: ignore[attr-defined]
+
+    # --- keys that fix many spans ------------------------------------------------------------
+
+    def _edit_saying(self, make: Callable[[Editor], Change], say: Callable[[Change], str]) -> None:
+        """An edit whose effect the status line then states in words."""
+
+        def run() -> None:
+            made: list[Change] = []
+
+            def tracked(editor: Editor) -> Change:
+                made.append(make(editor))
+                return made[-1]
+
+            self._edit_now(tracked)
+            if made and made[-1]:
+                self._say(say(made[-1]))
+
+        self._key(run)
+
+    def _last_edit(self) -> Change:
+        if not self.history.undo:
+            raise EditRefused("no edit yet to repeat on the other mentions")
+        return self.history.changes[self.history.undo[-1]]
+
+    def action_every_mention(self) -> None:
+        def say(change: Change) -> str:
+            if not change.added:
+                label = change.removed[0].label
+                return f"removed {len(change.removed)} more mention{'s' if len(change.removed) != 1 else ''} suggested as {label}"
+            label = change.added[0].label
+            count = len(change.added)
+            return f"labelled {count} more mention{'s' if count != 1 else ''} as {label}"
+
+        self._edit_saying(lambda e: e.every_mention(self._last_edit()), say)
+
+    def action_fit(self) -> None:
+        def say(change: Change) -> str:
+            span = change.added[0]
+            assert self.editor is not None
+            return f"span now “{texts.short(self.editor.text[span.start : span.end])}” {span.label}"
+
+        self._edit_saying(lambda e: e.fit(), say)
+
+    def action_next_name(self, step: int) -> None:
+        def run() -> None:
+            editor = self.editor
+            if editor is None:
+                return
+            before = self._marks().ranges()
+            try:
+                start, end = editor.next_candidate(step)
+            except EditRefused as refused:
+                self._message = str(refused)
+            else:
+                words = texts.short(editor.text[start:end])
+                self._message = f"no span on “{words}”: a label key labels it, w goes on"
+            self._repaint(before)
+
+        self._key(run, edit=False)
 
     # --- spaCy in the background ----------------------------------------------------------------
 
