@@ -155,7 +155,7 @@ def test_cli_export_to_read_only_mount_is_one_line(annotated):
     ("url", "needle"),
     [
         ("foo://bar", "not a database URL annotator can use"),
-        ("postgresql+psycopg://nobody@127.0.0.1:1/none", "cannot open database"),
+        ("postgresql+psycopg://nobody@127.0.0.1:1/none", "cannot connect to the database server"),
     ],
 )
 def test_cli_unusable_database_url_is_one_line(tmp_path, monkeypatch, url, needle):

@@ -32,6 +32,42 @@ def _quick(db: str):
     return sqlite_project_stats(path) if path.is_file() else None
 
 
+NO_ACCEPTANCE = {
+    "annotations": 0,
+    "by_source": {},
+    "by_source_and_label": [],
+    "added_by_hand_unsuggested": {},
+}
+
+
+def _ever_seeded(db: str) -> bool:
+    """False only when ``db`` is a SQLite file whose event log has no seeding (read with
+    the stdlib); True when it has one or this cannot be told cheaply."""
+    import os
+    import sqlite3
+    from pathlib import Path
+
+    from annotator.cli.common import DEFAULT_DB
+
+    target = db or os.environ.get("ANNOTATOR_DB") or DEFAULT_DB
+    if target.startswith("sqlite:///"):
+        target = target[len("sqlite:///") :]
+    elif "://" in target:
+        return True
+    path = Path(target).expanduser()
+    if not path.is_file():
+        return True
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT 1 FROM event WHERE action = 'seed' LIMIT 1").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return True
+    return row is not None
+
+
 @app.command("stats")
 @reports_errors
 def stats_command(
@@ -47,13 +83,16 @@ def stats_command(
         store = open_db(db)
         with store.read() as session:
             stats = project_stats(session)
-    # What happened to the suggestions comes from the event log, through the full store.
+    # What happened to the suggestions comes from the event log, through the full store;
+    # a SQLite file where no annotation was ever seeded has none to tell (and keeps the
+    # quick path free of SQLAlchemy).
     from annotator.cli.evaluate import acceptance_json, print_acceptance
 
-    store = open_db(db)
+    seeded = _ever_seeded(db)
+    store = open_db(db) if seeded else None
     if as_json:
-        data = {**asdict(stats), "acceptance": acceptance_json(store)}
-        echo(json_text(data))
+        acceptance = acceptance_json(store) if store is not None else dict(NO_ACCEPTANCE)
+        echo(json_text({**asdict(stats), "acceptance": acceptance}))
         return
     console = output_console()
     overview = Table(title="Project", show_header=False)
@@ -94,4 +133,5 @@ def stats_command(
             sources.add_row(cell(source), str(count))
         console.print(sources)
 
-    print_acceptance(store, console)
+    if store is not None:
+        print_acceptance(store, console)
