@@ -626,6 +626,7 @@ class AnnotateScreen(Screen):
     def _unfinish(self, article_id: int) -> None:
         """Undo the finishing of ``article_id`` in the database, then show it."""
         local_id = self.life.new_write(article_id, "reopening it")
+        self._finished_here = max(0, self._finished_here - 1)  # the session's rate
         self.db.submit_write(lambda s: s.undo_finish(article_id), local_id, article_id)
         self.db.submit(lambda s: ProgressCounted(*s.progress()))
         self.life.go_back()
