@@ -111,16 +111,11 @@ class Sim:
 
 
 def find(editor: Editor, query: str) -> None:
-    """What the screen's `/` does with ``query`` (AnnotateScreen._find_next)."""
-    text = editor.text.casefold()
-    needle = query.casefold()
-    chars = editor.cursor_chars() or (0, 0)
-    position = text.find(needle, chars[0] + 1)
-    if position < 0:
-        position = text.find(needle)
-    if position < 0:
+    """What the screen's `/` does with ``query`` (the same Editor.find)."""
+    found = editor.find(query)
+    if found is None:
         raise EditRefused("not found")
-    editor.select_chars(position, position + len(query))
+    editor.select_chars(*found)
 
 
 def press(sim: Sim, keys: list[str], labels: dict[str, str]) -> None:

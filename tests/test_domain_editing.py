@@ -176,3 +176,14 @@ def test_editing_change_inverse_restores(before, added):
     change = Change(removed=removed, added=added)
     after = apply_change(start, change)
     assert apply_change(after, change.inverse()) == start
+
+
+def test_editor_find_looks_after_the_cursor_then_wraps_round():
+    from annotator.domain.editing import Editor, fallback_tokens
+
+    text = "Idlib and idlib again"
+    editor = Editor(text, fallback_tokens(text), [])
+    assert editor.find("IDLIB") == (10, 15)  # after the cursor (on the first word)
+    editor.move_to_char(10)
+    assert editor.find("idlib") == (0, 5)  # wrapped round
+    assert editor.find("Hama") is None

@@ -42,7 +42,9 @@ StepsOption = Annotated[
 ]
 SchemeOption = Annotated[
     str,
-    typer.Option("--scheme", metavar="NAME_OR_FILE", help="The scheme the data's labels must be in."),
+    typer.Option(
+        "--scheme", metavar="NAME_OR_FILE", help="The scheme the data's labels must be in."
+    ),
 ]
 
 
@@ -86,7 +88,9 @@ def train_command(
             "replace the older versions' in articles nobody has opened.",
         ),
     ] = False,
-    seed: Annotated[int, typer.Option("--seed", metavar="N", help="Seed of the train/dev split.")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", metavar="N", help="Seed of the train/dev split.")
+    ] = 0,
 ) -> None:
     """Train a spaCy NER pipeline on finished annotations (spaCy's own training loop, on
     a seeded train/dev split of the articles) and save the run under --out: its config,
@@ -165,7 +169,9 @@ def train_curve_command(
     base: BaseOption = "en",
     max_steps: StepsOption = None,
     scheme: SchemeOption = "conflict",
-    seed: Annotated[int, typer.Option("--seed", metavar="N", help="Seed of the train/dev split.")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", metavar="N", help="Seed of the train/dev split.")
+    ] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the curve as JSON.")] = False,
 ) -> None:
     """Train on 25, 50, 75 and 100 % of the training articles with the same dev set, and

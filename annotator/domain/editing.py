@@ -339,6 +339,17 @@ class Editor:
             removed=pending, added=tuple(replace(s, origin=Origin.ACCEPTED) for s in pending)
         )
 
+    def find(self, query: str) -> tuple[int, int] | None:
+        """The next match of ``query`` after the cursor (case-folded, wrapping round to the
+        start), as a character range, or None when the text does not hold it."""
+        text = self.text.casefold()
+        needle = query.casefold()
+        chars = self.cursor_chars() or (0, 0)
+        position = text.find(needle, chars[0] + 1)
+        if position < 0:
+            position = text.find(needle)
+        return None if position < 0 else (position, position + len(query))
+
     def set_tokens(self, tokens: Sequence[tuple[int, int]]) -> None:
         """Swap in better tokens (spaCy's, when they arrive), keeping the cursor's place."""
         chars = self.cursor_chars()

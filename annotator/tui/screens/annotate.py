@@ -769,16 +769,11 @@ class AnnotateScreen(Screen):
         editor = self.editor
         if editor is None:
             return
-        text = editor.text.casefold()
-        needle = query.casefold()
-        chars = editor.cursor_chars() or (0, 0)
-        position = text.find(needle, chars[0] + 1)
-        if position < 0:
-            position = text.find(needle)
-        if position < 0:
+        found = editor.find(query)
+        if found is None:
             self._say(f"“{texts.short(query)}” is not in this article")
             return
-        self._navigate(lambda e: e.select_chars(position, position + len(query)))
+        self._navigate(lambda e: e.select_chars(*found))
         self._say(f"found “{texts.short(query)}”: a label key labels it")
 
     def action_help(self) -> None:
