@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, delete, exists, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from annotator.domain.errors import InputError
 from annotator.domain.spans import Kind, Status
 from annotator.store.annotations import log_event
-from annotator.store.models import Annotation, Annotator, Article, QueueItem
+from annotator.store.models import Annotation, Annotator, Article, QueueItem, key
 from annotator.store.queue import (
     ASSIGNMENT,
     ensure_annotator,
@@ -38,14 +38,16 @@ class AssignReport:
 
 def default_annotators(session: Session) -> list[str]:
     """Every annotator except reviewers (those whose only work is gold), sorted by name."""
-    reviewers_only = select(Annotation.annotator_id).where(Annotation.kind == Kind.GOLD.value)
-    own_work = select(Annotation.annotator_id).where(Annotation.kind == Kind.ANNOTATION.value)
+    reviewers_only = select(col(Annotation.annotator_id)).where(
+        col(Annotation.kind) == Kind.GOLD.value
+    )
+    own_work = select(col(Annotation.annotator_id)).where(
+        col(Annotation.kind) == Kind.ANNOTATION.value
+    )
     rows = session.execute(
-        select(Annotator.name)
-        .where(
-            ~Annotator.id.in_(reviewers_only.except_(own_work))  # type: ignore[union-attr]
-        )
-        .order_by(Annotator.name)
+        select(col(Annotator.name))
+        .where(~col(Annotator.id).in_(reviewers_only.except_(own_work)))
+        .order_by(col(Annotator.name))
     )
     return [name for (name,) in rows]
 
@@ -55,13 +57,13 @@ def _drop_prefetched(session: Session) -> int:
     assignments and must not be served once articles are assigned."""
     started = exists().where(
         and_(
-            Annotation.article_id == QueueItem.article_id,
-            Annotation.annotator_id == QueueItem.annotator_id,
-            Annotation.kind == Kind.ANNOTATION.value,
+            col(Annotation.article_id) == col(QueueItem.article_id),
+            col(Annotation.annotator_id) == col(QueueItem.annotator_id),
+            col(Annotation.kind) == Kind.ANNOTATION.value,
         )
     )
     result = session.execute(
-        delete(QueueItem).where(QueueItem.open == True, ~started)  # noqa: E712
+        delete(QueueItem).where(col(QueueItem.open) == True, ~started)  # noqa: E712
     )
     return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
 
@@ -70,7 +72,7 @@ def _holders(session: Session) -> dict[int, set[int]]:
     """Article id -> annotators who have it in their queue or have worked on it."""
     holders: dict[int, set[int]] = {}
     for article_id, annotator_id in session.execute(
-        select(QueueItem.article_id, QueueItem.annotator_id)
+        select(col(QueueItem.article_id), col(QueueItem.annotator_id))
     ):
         holders.setdefault(article_id, set()).add(annotator_id)
     return holders
@@ -81,9 +83,9 @@ def _queue_existing_work(session: Session, holders: dict[int, set[int]]) -> None
     mode unfinished work is still served and finished work counts as assigned."""
     rows = []
     for article_id, annotator_id, status in session.execute(
-        select(Annotation.article_id, Annotation.annotator_id, Annotation.status).where(
-            Annotation.kind == Kind.ANNOTATION.value
-        )
+        select(
+            col(Annotation.article_id), col(Annotation.annotator_id), col(Annotation.status)
+        ).where(col(Annotation.kind) == Kind.ANNOTATION.value)
     ):
         if annotator_id not in holders.setdefault(article_id, set()):
             holders[article_id].add(annotator_id)
@@ -159,7 +161,10 @@ def assign_articles(
             f"got {len(names)} ({', '.join(sorted(names))})"
         )
     people = sorted((ensure_annotator(session, name) for name in names), key=lambda p: p.name)
-    ids = [p.id for p in people]
+    ids: list[int] = []
+    for p in people:
+        assert p.id is not None  # ensure_annotator flushes new annotators
+        ids.append(p.id)
     report = AssignReport(overlap=overlap, annotators=[p.name for p in people])
     if get_setting(session, ASSIGNMENT, "open") != "assigned":
         report.prefetched_removed = _drop_prefetched(session)
@@ -169,7 +174,7 @@ def assign_articles(
     load = dict.fromkeys(ids, 0)
     together: dict[tuple[int, int], int] = {}
     rows = []
-    article_ids = session.scalars(select(Article.id).order_by(Article.id)).all()
+    article_ids = session.scalars(select(key(Article.id)).order_by(col(Article.id))).all()
     for turn, article_id in enumerate(article_ids):
         have = holders.get(article_id, set())
         if len(have) >= overlap:
@@ -206,7 +211,7 @@ def assign_articles(
     if rows:
         session.execute(insert_queue_items(session), rows)
     set_setting(session, ASSIGNMENT, "assigned")
-    report.given = {p.name: load[p.id] for p in people}
+    report.given = {p.name: load[i] for p, i in zip(people, ids, strict=True)}
     log_event(
         session,
         "assign",

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, text
-from sqlmodel import Field, SQLModel
+from sqlalchemy.orm import Mapped
+from sqlmodel import Field, SQLModel, col
 
 # Named constraints, so that a future batch migration on SQLite can find and alter them.
 SQLModel.metadata.naming_convention = {
@@ -21,6 +22,15 @@ SQLModel.metadata.naming_convention = {
 def utcnow() -> datetime:
     """Timezone-aware UTC now; every timestamp is stored in UTC."""
     return datetime.now(UTC)
+
+
+def key(column: int | None) -> Mapped[int]:
+    """A primary key column (``Model.id``) for queries, typed as it reads from the table.
+
+    SQLModel types ``id`` as ``int | None`` (None until the row is flushed); a stored
+    row's key is never NULL, so selecting it yields ints.
+    """
+    return cast("Mapped[int]", col(column))
 
 
 # One news article; `content_hash` (SHA-256 of the normalised text) keeps duplicates out.
