@@ -6,12 +6,12 @@ from typing import Any
 
 from sqlalchemy import and_, exists, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from annotator.domain.errors import InputError
 from annotator.domain.spans import Kind, Status
 from annotator.domain.text import check_name
-from annotator.store.models import Annotation, Annotator, Article, QueueItem, Setting
+from annotator.store.models import Annotation, Annotator, Article, QueueItem, Setting, key
 from annotator.store.nextsql import next_open_params, next_open_sql
 
 ASSIGNMENT = "assignment"  # setting: "open" (everyone gets every article) or "assigned"
@@ -36,7 +36,7 @@ def set_setting(session: Session, key: str, value: Any) -> None:
 
 def get_annotator(session: Session, name: str) -> Annotator | None:
     """The annotator called ``name``, or None."""
-    return session.scalars(select(Annotator).where(Annotator.name == name)).first()
+    return session.scalars(select(Annotator).where(col(Annotator.name) == name)).first()
 
 
 def ensure_annotator(session: Session, name: str) -> Annotator:
@@ -70,9 +70,9 @@ def refill_open_queue(session: Session, annotator: Annotator, batch: int | None 
     ids = [
         row[0]
         for row in session.execute(
-            select(Article.id)
-            .where(Article.id > annotator.synced_upto)
-            .order_by(Article.id)
+            select(key(Article.id))
+            .where(col(Article.id) > annotator.synced_upto)
+            .order_by(col(Article.id))
             .limit(batch or REFILL_BATCH)
         )
     ]
@@ -80,14 +80,14 @@ def refill_open_queue(session: Session, annotator: Annotator, batch: int | None 
         return 0
     finished = exists().where(
         and_(
-            Annotation.article_id == Article.id,
-            Annotation.annotator_id == annotator.id,
-            Annotation.kind == Kind.ANNOTATION.value,
-            Annotation.status != Status.IN_PROGRESS.value,
+            col(Annotation.article_id) == col(Article.id),
+            col(Annotation.annotator_id) == annotator.id,
+            col(Annotation.kind) == Kind.ANNOTATION.value,
+            col(Annotation.status) != Status.IN_PROGRESS.value,
         )
     )
-    source = select(literal(annotator.id), Article.id, Article.id, ~finished).where(
-        Article.id.in_(ids)  # type: ignore[union-attr]
+    source = select(literal(annotator.id), col(Article.id), col(Article.id), ~finished).where(
+        col(Article.id).in_(ids)
     )
     stmt = insert_queue_items(session).from_select(
         ["annotator_id", "article_id", "position", "open"], source
@@ -133,11 +133,11 @@ def set_queue_open(session: Session, annotator_id: int, article_id: int, is_open
     """Open or close an article in an annotator's queue (finished articles are closed)."""
     session.execute(
         update(QueueItem)
-        .where(QueueItem.annotator_id == annotator_id, QueueItem.article_id == article_id)
+        .where(col(QueueItem.annotator_id) == annotator_id, col(QueueItem.article_id) == article_id)
         .values(open=is_open)
     )
 
 
 def annotator_names(session: Session) -> list[str]:
     """Every annotator's name, in alphabetical order."""
-    return list(session.scalars(select(Annotator.name).order_by(Annotator.name)))
+    return list(session.scalars(select(col(Annotator.name)).order_by(col(Annotator.name))))
