@@ -8,7 +8,7 @@ Pure functions over (start, end, label) keys; the caller reads them from the sto
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,7 +142,7 @@ class Acceptance:
     annotations: int = 0
 
     def add(
-        self, final: Sequence[tuple[int, int, str, str]], shown: dict[str, Iterable[SpanKey]]
+        self, final: Sequence[tuple[int, int, str, str]], shown: Mapping[str, Iterable[SpanKey]]
     ) -> None:
         """Count one finished annotation: ``final`` its spans as (start, end, label,
         origin), ``shown`` the suggestions each source had made when it was opened.

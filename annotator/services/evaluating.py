@@ -74,9 +74,9 @@ def evaluate_sources(
     return report
 
 
-def _naive(moment: object) -> object:
+def _naive(moment: datetime) -> datetime:
     """Timestamps compared as UTC without a zone (SQLite gives naive ones back)."""
-    if isinstance(moment, datetime) and moment.tzinfo is not None:
+    if moment.tzinfo is not None:
         return moment.replace(tzinfo=None)
     return moment
 

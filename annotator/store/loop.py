@@ -6,8 +6,10 @@ event log), and the suggestion runs of many articles at once."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import Connection, and_, delete, exists, func, select, update
+from sqlalchemy import ColumnElement, Connection, Exists, and_, delete, exists, func, select, update
+from sqlmodel import col
 
 from annotator.domain.spans import Kind
 from annotator.store.models import (
@@ -18,14 +20,15 @@ from annotator.store.models import (
     QueueItem,
     Suggestion,
     SuggestionRun,
+    key,
 )
 
 ID_SLICE = 500
 
 
-def _opened():
+def _opened() -> Exists:
     """Articles someone has opened: any annotation (own or gold) exists for them."""
-    return exists().where(Annotation.article_id == Article.id)
+    return exists().where(col(Annotation.article_id) == col(Article.id))
 
 
 def drop_superseded(
@@ -36,10 +39,10 @@ def drop_superseded(
     have no annotation at all; their run markers stay, with count 0, so that nothing
     suggests with the old version there again. Returns (articles, suggestions) removed."""
     older = and_(
-        func.substr(Suggestion.source, 1, len(prefix)) == prefix,
-        Suggestion.source != keep,
+        func.substr(col(Suggestion.source), 1, len(prefix)) == prefix,
+        col(Suggestion.source) != keep,
     )
-    unopened = ~exists().where(Annotation.article_id == Suggestion.article_id)
+    unopened = ~exists().where(col(Annotation.article_id) == col(Suggestion.article_id))
     chunks: list[list[int] | None] = (
         [None]
         if article_ids is None
@@ -47,20 +50,20 @@ def drop_superseded(
     )
     articles = suggestions = 0
     for chunk in chunks:
-        where = [older, unopened]
+        where: list[ColumnElement[bool]] = [older, unopened]
         if chunk is not None:
-            where.append(Suggestion.article_id.in_(chunk))  # type: ignore[attr-defined]
+            where.append(col(Suggestion.article_id).in_(chunk))
         articles += conn.execute(
-            select(func.count(func.distinct(Suggestion.article_id))).where(*where)
+            select(func.count(func.distinct(col(Suggestion.article_id)))).where(*where)
         ).scalar_one()
         suggestions += conn.execute(delete(Suggestion).where(*where)).rowcount or 0
-        run_where = [
-            func.substr(SuggestionRun.source, 1, len(prefix)) == prefix,
-            SuggestionRun.source != keep,
-            ~exists().where(Annotation.article_id == SuggestionRun.article_id),
+        run_where: list[ColumnElement[bool]] = [
+            func.substr(col(SuggestionRun.source), 1, len(prefix)) == prefix,
+            col(SuggestionRun.source) != keep,
+            ~exists().where(col(Annotation.article_id) == col(SuggestionRun.article_id)),
         ]
         if chunk is not None:
-            run_where.append(SuggestionRun.article_id.in_(chunk))  # type: ignore[attr-defined]
+            run_where.append(col(SuggestionRun.article_id).in_(chunk))
         conn.execute(update(SuggestionRun).where(*run_where).values(count=0))
     return articles, suggestions
 
@@ -71,14 +74,14 @@ def unopened_queue(conn: Connection, *, annotator_id: int, assigned: bool, limit
     every article, in id order) the articles by id."""
     if assigned:
         query = (
-            select(QueueItem.article_id)
-            .join(Article, Article.id == QueueItem.article_id)
-            .where(QueueItem.annotator_id == annotator_id, QueueItem.open == True)  # noqa: E712
+            select(col(QueueItem.article_id))
+            .join(Article, col(Article.id) == col(QueueItem.article_id))
+            .where(col(QueueItem.annotator_id) == annotator_id, col(QueueItem.open) == True)  # noqa: E712
             .where(~_opened())
-            .order_by(QueueItem.position)
+            .order_by(col(QueueItem.position))
         )
     else:
-        query = select(Article.id).where(~_opened()).order_by(Article.id)
+        query = select(key(Article.id)).where(~_opened()).order_by(col(Article.id))
     return [row[0] for row in conn.execute(query.limit(limit))]
 
 
@@ -88,41 +91,43 @@ def finished_count(conn: Connection, *, annotator_id: int) -> int:
         select(func.count())
         .select_from(Annotation)
         .where(
-            Annotation.annotator_id == annotator_id,
-            Annotation.kind == Kind.ANNOTATION.value,
-            Annotation.status != "in_progress",
+            col(Annotation.annotator_id) == annotator_id,
+            col(Annotation.kind) == Kind.ANNOTATION.value,
+            col(Annotation.status) != "in_progress",
         )
     ).scalar_one()
 
 
-def seeded_at(conn: Connection) -> dict[tuple[int, str], object]:
-    """(article id, annotator name) -> when suggestions were first put into that
+def seeded_at(conn: Connection) -> dict[tuple[int | None, str], datetime]:
+    """(article id, None for an event without one; annotator name) -> when suggestions were first put into that
     annotator's own annotation of the article: the first "seed" event of the log."""
     rows = conn.execute(
-        select(Event.article_id, Annotator.name, func.min(Event.at))
-        .join(Annotator, Annotator.id == Event.annotator_id)
+        select(col(Event.article_id), col(Annotator.name), func.min(col(Event.at)))
+        .join(Annotator, col(Annotator.id) == col(Event.annotator_id))
         .join(
             Annotation,
             and_(
-                Annotation.id == Event.annotation_id,
-                Annotation.kind == Kind.ANNOTATION.value,
+                col(Annotation.id) == col(Event.annotation_id),
+                col(Annotation.kind) == Kind.ANNOTATION.value,
             ),
         )
-        .where(Event.action == "seed")
-        .group_by(Event.article_id, Annotator.name)
+        .where(col(Event.action) == "seed")
+        .group_by(col(Event.article_id), col(Annotator.name))
     )
     return {(row[0], row[1]): row[2] for row in rows}
 
 
-def runs_for(conn: Connection, article_ids: Sequence[int]) -> dict[int, dict[str, object]]:
+def runs_for(conn: Connection, article_ids: Sequence[int]) -> dict[int, dict[str, datetime]]:
     """article id -> {source: when it processed the article} for these articles."""
-    found: dict[int, dict[str, object]] = {i: {} for i in article_ids}
+    found: dict[int, dict[str, datetime]] = {i: {} for i in article_ids}
     ids = sorted(set(article_ids))
     for i in range(0, len(ids), ID_SLICE):
         rows = conn.execute(
-            select(SuggestionRun.article_id, SuggestionRun.source, SuggestionRun.created_at).where(
-                SuggestionRun.article_id.in_(ids[i : i + ID_SLICE])  # type: ignore[attr-defined]
-            )
+            select(
+                col(SuggestionRun.article_id),
+                col(SuggestionRun.source),
+                col(SuggestionRun.created_at),
+            ).where(col(SuggestionRun.article_id).in_(ids[i : i + ID_SLICE]))
         )
         for article_id, source, created in rows:
             found[article_id][source] = created
