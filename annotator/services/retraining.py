@@ -115,11 +115,11 @@ def retrain_job(
             ids = (
                 unopened_queue(
                     session.connection(),
-                    annotator_id=person.id,  # type: ignore[union-attr]
+                    annotator_id=person.id,
                     assigned=assigned,
                     limit=lookahead,
                 )
-                if person is not None
+                if person is not None and person.id is not None
                 else []
             )
         done = resuggest(store, suggester, article_ids=ids)
