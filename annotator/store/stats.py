@@ -38,20 +38,21 @@ class ProjectStats:
 def done_label_counts(session: Session) -> dict[str, int]:
     """Spans by label in the annotators' finished annotations, most frequent first."""
     from sqlalchemy import func, select
+    from sqlmodel import col
 
     from annotator.store.models import Annotation, Span
 
     return dict(
         session.execute(
-            select(Span.label, func.count())
-            .join(Annotation, Span.annotation_id == Annotation.id)
+            select(col(Span.label), func.count())
+            .join(Annotation, col(Span.annotation_id) == col(Annotation.id))
             .where(
-                Annotation.kind == Kind.ANNOTATION.value,
-                Annotation.status == Status.DONE.value,
-                Span.origin != Origin.SUGGESTED.value,
+                col(Annotation.kind) == Kind.ANNOTATION.value,
+                col(Annotation.status) == Status.DONE.value,
+                col(Span.origin) != Origin.SUGGESTED.value,
             )
-            .group_by(Span.label)
-            .order_by(func.count().desc(), Span.label)
+            .group_by(col(Span.label))
+            .order_by(func.count().desc(), col(Span.label))
         ).all()
     )
 
@@ -59,44 +60,47 @@ def done_label_counts(session: Session) -> dict[str, int]:
 def project_stats(session: Session) -> ProjectStats:
     """Count everything in one read transaction (grouped queries, no per-row work)."""
     from sqlalchemy import func, select
+    from sqlmodel import col
 
     from annotator.store.models import Annotation, Annotator, Article, Span, Suggestion
 
     articles = session.scalar(select(func.count()).select_from(Article)) or 0
     people: dict[str, AnnotatorStats] = {
         name: AnnotatorStats(name)
-        for (name,) in session.execute(select(Annotator.name).order_by(Annotator.name))
+        for (name,) in session.execute(select(col(Annotator.name)).order_by(col(Annotator.name)))
     }
     statuses = {s.value: 0 for s in Status}
     rows = session.execute(
-        select(Annotator.name, Annotation.status, func.count())
-        .join(Annotation, Annotation.annotator_id == Annotator.id)
-        .where(Annotation.kind == Kind.ANNOTATION.value)
-        .group_by(Annotator.name, Annotation.status)
+        select(col(Annotator.name), col(Annotation.status), func.count())
+        .join(Annotation, col(Annotation.annotator_id) == col(Annotator.id))
+        .where(col(Annotation.kind) == Kind.ANNOTATION.value)
+        .group_by(col(Annotator.name), col(Annotation.status))
     )
     for name, status, count in rows:
         people[name].statuses[status] = count
         statuses[status] = statuses.get(status, 0) + count
-    done = Annotation.status == Status.DONE.value
+    done = col(Annotation.status) == Status.DONE.value
     for name, count in session.execute(
-        select(Annotator.name, func.count(Span.id))
-        .join(Annotation, Annotation.annotator_id == Annotator.id)
-        .join(Span, Span.annotation_id == Annotation.id)
-        .where(Annotation.kind == Kind.ANNOTATION.value, done)
-        .group_by(Annotator.name)
+        select(col(Annotator.name), func.count(col(Span.id)))
+        .join(Annotation, col(Annotation.annotator_id) == col(Annotator.id))
+        .join(Span, col(Span.annotation_id) == col(Annotation.id))
+        .where(col(Annotation.kind) == Kind.ANNOTATION.value, done)
+        .group_by(col(Annotator.name))
     ):
         people[name].spans = count
     labels = done_label_counts(session)
     suggestions = dict(
         session.execute(
-            select(Suggestion.source, func.count())
-            .group_by(Suggestion.source)
-            .order_by(Suggestion.source)
+            select(col(Suggestion.source), func.count())
+            .group_by(col(Suggestion.source))
+            .order_by(col(Suggestion.source))
         ).all()
     )
     gold = (
         session.scalar(
-            select(func.count()).select_from(Annotation).where(Annotation.kind == Kind.GOLD.value)
+            select(func.count())
+            .select_from(Annotation)
+            .where(col(Annotation.kind) == Kind.GOLD.value)
         )
         or 0
     )
