@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection, and_, column, delete, exists, func, insert, or_, select, table
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from annotator.domain.spans import Suggestion as SuggestionValue
 from annotator.store.bulk import bulk_insert
@@ -117,7 +117,9 @@ def store_suggestions(
 def token_offsets(session: Session, article_id: int, tokenizer: str) -> bytes | None:
     """The packed token offsets of an article under ``tokenizer``, or None."""
     return session.scalar(
-        select(Tokens.offsets).where(Tokens.article_id == article_id, Tokens.tokenizer == tokenizer)
+        select(col(Tokens.offsets)).where(
+            col(Tokens.article_id) == article_id, col(Tokens.tokenizer) == tokenizer
+        )
     )
 
 
@@ -125,10 +127,12 @@ def suggestions_of(
     session: Session, article_id: int, sources: Iterable[str] | None = None
 ) -> list[SuggestionValue]:
     """An article's stored suggestions (of ``sources`` only, if given), by start, end, label."""
-    query = select(Suggestion).where(Suggestion.article_id == article_id)
+    query = select(Suggestion).where(col(Suggestion.article_id) == article_id)
     if sources is not None:
-        query = query.where(Suggestion.source.in_(list(sources)))  # type: ignore[attr-defined]
-    query = query.order_by(Suggestion.start, Suggestion.end, Suggestion.label, Suggestion.source)
+        query = query.where(col(Suggestion.source).in_(list(sources)))
+    query = query.order_by(
+        col(Suggestion.start), col(Suggestion.end), col(Suggestion.label), col(Suggestion.source)
+    )
     return [
         SuggestionValue(row.start, row.end, row.label, row.source, row.score)
         for row in session.scalars(query)
@@ -139,8 +143,8 @@ def runs_of(session: Session, article_id: int) -> dict[str, int]:
     """The sources that have processed an article, with how many suggestions each made."""
     return dict(
         session.execute(
-            select(SuggestionRun.source, SuggestionRun.count).where(
-                SuggestionRun.article_id == article_id
+            select(col(SuggestionRun.source), col(SuggestionRun.count)).where(
+                col(SuggestionRun.article_id) == article_id
             )
         ).all()
     )
@@ -152,7 +156,9 @@ def replace_suggestions(
     """Make ``suggestions`` the suggestions of ``source`` for the article, and mark the
     article as processed by that source (a SuggestionRun row); returns how many."""
     session.execute(
-        delete(Suggestion).where(Suggestion.article_id == article_id, Suggestion.source == source)
+        delete(Suggestion).where(
+            col(Suggestion.article_id) == article_id, col(Suggestion.source) == source
+        )
     )
     rows = [
         {
@@ -186,13 +192,13 @@ def suggestions_for(
     for i in range(0, len(unique), 500):
         rows = session.scalars(
             select(Suggestion)
-            .where(Suggestion.article_id.in_(unique[i : i + 500]))  # type: ignore[attr-defined]
+            .where(col(Suggestion.article_id).in_(unique[i : i + 500]))
             .order_by(
-                Suggestion.article_id,
-                Suggestion.source,
-                Suggestion.start,
-                Suggestion.end,
-                Suggestion.label,
+                col(Suggestion.article_id),
+                col(Suggestion.source),
+                col(Suggestion.start),
+                col(Suggestion.end),
+                col(Suggestion.label),
             )
         )
         for row in rows:
