@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,7 +87,7 @@ class Staging:
     def journal(self) -> dict:
         return {"articles": self.new_articles, "annotators": self.new_annotators}
 
-    def add_articles(self, ids: Sequence[int]) -> None:
+    def add_articles(self, ids: Iterable[int]) -> None:
         for i in sorted(ids):
             if self.new_articles and self.new_articles[-1][1] + 1 == i:
                 self.new_articles[-1][1] = i
@@ -229,7 +229,7 @@ def _ensure_annotators(conn: Connection, staging: Staging, names: set[str], stam
     select_ids = _sql(
         conn, f"SELECT name, id FROM annotator WHERE name IN ({', '.join('?' * len(missing))})"
     )
-    found = dict(conn.exec_driver_sql(select_ids, tuple(missing)).all())
+    found: dict[str, int] = dict(conn.exec_driver_sql(select_ids, tuple(missing)).all())
     absent = [name for name in missing if name not in found]
     if absent:
         bulk_insert(
