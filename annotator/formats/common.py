@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from annotator.domain.errors import ExportError, InputError
 from annotator.domain.records import AnnotatedRecord, ArticleRecord
@@ -76,6 +76,13 @@ def describe_span(start: Any, end: Any, label: Any) -> str:
     return f"[{start!r}, {end!r}) {visible(str(label))}"
 
 
+class Location(TypedDict):
+    """Where a record's problems are reported: InputError's ``path`` and ``line``."""
+
+    path: str | Path
+    line: int | None
+
+
 # Labels that passed check_name already: the check is skipped for them (a bounded cache).
 _GOOD_LABELS: set[str] = set()
 
@@ -105,7 +112,7 @@ def build_record(
     (NFC, ``\\r\\n`` to ``\\n``) and the offsets moved with it. Identical spans given twice
     are stored once.
     """
-    location = {"path": where or path, "line": None if where else line}
+    location: Location = {"path": where or path, "line": None if where else line}
     if type(text) is not str:
         raise InputError(
             "record has no 'text'" if text is None else "'text' must be a string", **location
