@@ -290,7 +290,8 @@ class Editor:
         if span is None:
             raise EditRefused("no current span to take")
         rivals = tuple(s for s in self.pending() if s.key != span.key and s.overlaps(span))
-        removed, added = rivals, ()
+        removed: tuple[Span, ...] = rivals
+        added: tuple[Span, ...] = ()
         if span.origin is Origin.SUGGESTED:
             removed, added = (span, *rivals), (replace(span, origin=Origin.ACCEPTED),)
         return self._commit(Change(removed=removed, added=added))
