@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from operator import attrgetter, itemgetter
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from annotator.domain.spans import Span
 
@@ -82,8 +82,9 @@ def unique_spans(spans: Iterable[SpanLike]) -> dict[SpanKey, Any]:
     """The spans keyed by (start, end, label), duplicates dropped."""
     spans = list(spans)
     if spans and isinstance(spans[0], tuple):
-        if len(spans[0]) == 3:  # already keys
-            return dict(zip(spans, spans, strict=True))
+        if len(spans[0]) == 3:  # already keys (callers never mix keys and spans)
+            keys = cast("list[SpanKey]", spans)
+            return dict(zip(keys, keys, strict=True))
         return {span[:3]: span for span in spans}
     return dict(zip(map(_KEY, spans), spans, strict=True))
 
