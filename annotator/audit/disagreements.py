@@ -93,8 +93,8 @@ def article_figures(
     token_counts: dict[tuple[str, str], tuple[int, int, int]] | None = None,
 ) -> ArticleFigures:
     """The ArticleFigures of an article from its pair comparisons (and token F1 counts)."""
-    exact_values = []
-    relaxed_values = []
+    exact_values: list[float | None] = []
+    relaxed_values: list[float | None] = []
     counts = dict.fromkeys(DisagreementKind, 0)
     for comparison in comparisons.values():
         total = comparison.a_counts.total() + comparison.b_counts.total()
