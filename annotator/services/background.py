@@ -10,7 +10,7 @@ import pickle
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 _CHILD = "from annotator.services.background import serve; serve()"
 
@@ -199,10 +199,18 @@ class ChildWorker:
     """
 
     def __init__(
-        self, setup: Callable[..., Callable[[Any], Any]], *args: Any, method: str = "spawn"
+        self,
+        setup: Callable[..., Callable[[Any], Any]],
+        *args: Any,
+        method: Literal["spawn", "fork"] = "spawn",
     ):
         self.method = method
-        context = multiprocessing.get_context(method)
+        # One literal per call: typeshed gives these contexts their Process class.
+        context = (
+            multiprocessing.get_context("fork")
+            if method == "fork"
+            else multiprocessing.get_context("spawn")
+        )
         job_reader, self._jobs = context.Pipe(duplex=False)
         self._results, result_writer = context.Pipe(duplex=False)
         _grow_pipe(self._jobs)
