@@ -92,7 +92,7 @@ def prepared_rows(
             dialect,
         )
     )
-    rows = []
+    rows: list[tuple] = []
     dumps = json.dumps
     for (item, kind, name), article in zip(batch, articles, strict=True):
         if kind == ARTICLE:
