@@ -136,15 +136,18 @@ def training_data(
                 )
                 + f" (known: {', '.join(known.names)}); train with --scheme NAME or fix them"
             )
-    ids = [r.article_id for r in records]
-    train_hashes = train_dev_split((hashes[i] for i in ids), split, seed)  # type: ignore[index]
-    ranked = sorted(ids, key=lambda i: _rank(seed, hashes[i]))  # type: ignore[index]
+    ids: list[int] = []
+    for r in records:
+        assert r.article_id is not None  # records read from the store carry their article id
+        ids.append(r.article_id)
+    train_hashes = train_dev_split((hashes[i] for i in ids), split, seed)
+    ranked = sorted(ids, key=lambda i: _rank(seed, hashes[i]))
     return TrainingData(
         source=source,
         records=records,
-        hashes={i: hashes[i] for i in ids},  # type: ignore[misc]
-        train_ids=[i for i in ranked if hashes[i] in train_hashes],  # type: ignore[index]
-        dev_ids=[i for i in ranked if hashes[i] not in train_hashes],  # type: ignore[index]
+        hashes={i: hashes[i] for i in ids},
+        train_ids=[i for i in ranked if hashes[i] in train_hashes],
+        dev_ids=[i for i in ranked if hashes[i] not in train_hashes],
         labels=labels,
     )
 
