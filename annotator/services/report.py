@@ -163,7 +163,9 @@ def _article(item: ArticleDisagreements, figures_line: str, colours: Mapping[str
         f'<p class="meta">{_e(figures_line)}</p>',
     ]
     for name in doc.annotators:
-        fragment, left_out = render_spans(doc.text, doc.spans[name], colours)
+        # Plain (start, end, label) tuples (a light reading) are drawn as Spans.
+        spans = [s if isinstance(s, Span) else Span(*s) for s in doc.spans[name]]
+        fragment, left_out = render_spans(doc.text, spans, colours)
         out.append(f'<div class="layer"><h4>{_e(name)}</h4>{fragment}')
         if left_out:
             listing = "; ".join(_span_cell(doc.text, s) for s in left_out)
@@ -196,6 +198,8 @@ def html_parts(
     colours = label_colours({*report.labels, *labels}, scheme)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     filters = report.filters or {}
+    chosen_annotators = filters.get("annotators")
+    chosen_labels = filters.get("labels")
     yield from (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -205,12 +209,8 @@ def html_parts(
         f'<p class="meta">{_e(stamp)}{_e(" · " + source) if source else ""} · '
         f"{report.documents} articles finished by two or more of "
         f"{len(report.annotators)} annotators ({_e(', '.join(report.annotators))})"
-        + (
-            f" · annotators: {_e(', '.join(filters['annotators']))}"
-            if filters.get("annotators")
-            else ""
-        )
-        + (f" · labels: {_e(', '.join(filters['labels']))}" if filters.get("labels") else "")
+        + (f" · annotators: {_e(', '.join(chosen_annotators))}" if chosen_annotators else "")
+        + (f" · labels: {_e(', '.join(chosen_labels))}" if chosen_labels else "")
         + "</p>",
         "<h2>Summary</h2>",
         _table(["measure", "mean", "SD", "n"], _summary_rows(report), numeric=1),
@@ -326,7 +326,8 @@ def write_report(
                     store,
                     annotators=report.filters.get("annotators"),
                     labels=report.filters.get("labels"),
-                    article_ids=part,  # type: ignore[arg-type]
+                    # The store's article ids are ints (DocId is any hashable).
+                    article_ids=[d for d in part if isinstance(d, int)],
                 )
             }
             yield from (found[doc_id] for doc_id in part if doc_id in found)
@@ -345,5 +346,5 @@ def write_report(
     return len(chosen)
 
 
-def _label(span: object) -> str:
-    return span[2] if isinstance(span, tuple) else span.label  # type: ignore[attr-defined,index]
+def _label(span: Span | tuple[int, int, str]) -> str:
+    return span[2] if isinstance(span, tuple) else span.label
