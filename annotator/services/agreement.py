@@ -183,13 +183,13 @@ def documents(
         session, source="all", status="done", annotators=annotators, article_ids=article_ids
     ):
         if stored.article_id != current:
-            if len(spans) >= 2:
-                yield current, DocAnnotations(text, spans, title)  # type: ignore[misc]
+            if len(spans) >= 2 and current is not None:
+                yield current, DocAnnotations(text, spans, title)
             current, text, spans = stored.article_id, stored.text, {}
             title = stored.title or first_words(text)
         spans[stored.annotator] = stored.spans
-    if len(spans) >= 2:
-        yield current, DocAnnotations(text, spans, title)  # type: ignore[misc]
+    if len(spans) >= 2 and current is not None:
+        yield current, DocAnnotations(text, spans, title)
 
 
 # Articles read per round trip: few queries, little held at once.
