@@ -71,9 +71,14 @@ class WorstFirst:
                 ).report
             except InputError:
                 report = None
-            ranked = rank(report.articles) if report is not None else []
-            self._queue = [int(f.doc_id) for f in ranked]
-            self.scores = {int(f.doc_id): f.score for f in ranked}
+            # Articles measured from the store are named by their int ids.
+            ranked = [
+                (f.doc_id, f.score)
+                for f in (rank(report.articles) if report is not None else [])
+                if isinstance(f.doc_id, int)
+            ]
+            self._queue = [doc_id for doc_id, _ in ranked]
+            self.scores = dict(ranked)
         return self._queue
 
     def _settled(self, work_session: AnnotationSession, ids: list[int]) -> set[int]:
