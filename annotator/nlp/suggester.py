@@ -279,6 +279,8 @@ def _add_rulers(nlp: Language, patterns: PatternSet) -> None:
     therefore rewritten as the phrases they stand for and matched by a PhraseMatcher on
     LOWER (and those that only compare exact text join the phrase patterns on ORTH). The matches of both rulers are merged longest first, as one ruler would.
     """
+    from spacy.pipeline import SpanRuler
+
     exact: list[dict[str, Any]] = []
     lower: list[dict[str, Any]] = []
     for rule in patterns.rules:
@@ -311,6 +313,8 @@ def _add_rulers(nlp: Language, patterns: PatternSet) -> None:
                 "validate": False,  # checked rule by rule, with line numbers
             },
         )
+        # spaCy types add_pipe's result as any pipe; this factory makes a SpanRuler.
+        assert isinstance(ruler, SpanRuler)
         ruler.add_patterns(entries)
 
 
