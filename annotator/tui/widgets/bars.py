@@ -43,7 +43,10 @@ class Bar(Static):
         if layout and isinstance(content, Content) and self.is_mounted:
             width = self.content_region.width
             if width > 0 and self.size.height > 0:
-                layout = content.get_height(self.styles, width) != self.size.height
+                # Textual annotates `rules` as its RulesMap TypedDict but documents a
+                # widget's styles there (and passes them itself, in Widget).
+                height = content.get_height(self.styles, width)  # type: ignore[arg-type]
+                layout = height != self.size.height
         super().update(content, layout=layout)
 
 
