@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -50,7 +50,18 @@ from annotator.tui.screens.help import HelpScreen
 from annotator.tui.widgets.article import ArticleView
 from annotator.tui.widgets.bars import InfoBar, KeysBar, Legend, TopBar, plain
 
+if TYPE_CHECKING:
+    from annotator.services.annotating import AnnotationSession
+
 QUIT_WAIT_S = 20.0  # how long `q` waits for writes the database has not taken yet
+
+
+class Suggests(Protocol):
+    """What the screen's spaCy worker uses (services.annotating.BackgroundSuggester)."""
+
+    def suggest(self, article_id: int) -> str:
+        """Store the article's suggestions and tokens; returns the tokenizer id."""
+        ...
 
 
 @dataclass
@@ -117,7 +128,7 @@ class AnnotateScreen(Screen):
         self,
         scheme: LabelScheme,
         open_session: Callable,
-        open_nlp: Callable | None,
+        open_nlp: Callable[[], Suggests] | None,
         first: LoadedArticle | None = None,
         retrainer: Any = None,
     ):
@@ -142,7 +153,7 @@ class AnnotateScreen(Screen):
         self._finished_here = 0
         self._started = time.monotonic()
         self._last_query = ""
-        self._nlp_state: object | None = None
+        self._nlp_state: Suggests | None = None
         self._quitting = False
         self._had_unsaved = False  # some change was shown as not saved since the last "saved"
         self._titles: dict[int, str] = {}  # article id -> title, for the list of unsaved work
@@ -627,7 +638,12 @@ class AnnotateScreen(Screen):
         """Undo the finishing of ``article_id`` in the database, then show it."""
         local_id = self.life.new_write(article_id, "reopening it")
         self._finished_here = max(0, self._finished_here - 1)  # the session's rate
-        self.db.submit_write(lambda s: s.undo_finish(article_id), local_id, article_id)
+
+        def job(session: AnnotationSession) -> None:
+            # No event id to map for undo: the article is read again from the database.
+            session.undo_finish(article_id)
+
+        self.db.submit_write(job, local_id, article_id)
         self.db.submit(lambda s: ProgressCounted(*s.progress()))
         self.life.go_back()
         self._open(article_id, "reopened: the article is in progress again, as it was")
@@ -884,7 +900,7 @@ class AnnotateScreen(Screen):
         try:
             if self._nlp_state is None:
                 self._nlp_state = self._open_nlp()
-            tokenizer_id = self._nlp_state.suggest(article_id)  # type: ignore[attr-defined]
+            tokenizer_id = self._nlp_state.suggest(article_id)
         except Exception as exc:  # noqa: BLE001 - shown to the user
             self.post_message(JobFailed(article_id, f"suggestions failed: {exc}"))
             return
