@@ -34,8 +34,9 @@ class RecordChecker:
         self.annotator = annotator
         self.as_suggestions = as_suggestions
         self.scheme = scheme
-        self.names = set(scheme.names) if scheme is not None else None
-        self.good: set[str] = set()  # names already checked
+        self.names: set[str] = set(scheme.names) if scheme is not None else set()
+        # Names already checked: file-name fallbacks, and (name, what) pairs.
+        self.good: set[str | tuple[str, str]] = set()
 
     def check(self, item: AnnotatedRecord | ArticleRecord, fallback: str) -> tuple[str, str]:
         """(what the record holds, whose): ARTICLE with "", ANNOTATION with the annotator,
@@ -46,7 +47,7 @@ class RecordChecker:
         where = item.article.where
         if self.scheme is not None:
             for span in item.spans:
-                if span.label not in self.names:  # type: ignore[operator]
+                if span.label not in self.names:
                     raise InputError(
                         f"label {visible(span.label)!r} is not in scheme {self.scheme.name} "
                         f"({', '.join(self.scheme.names)})",
@@ -76,7 +77,7 @@ class RecordChecker:
             if problem:
                 raise InputError(problem, path=where)
             if len(self.good) < 10_000:
-                self.good.add((name, what))  # type: ignore[arg-type]
+                self.good.add((name, what))
         return kind, name
 
 
