@@ -240,15 +240,17 @@ def _with_suggestions(session: Session, window: list[AnnotatedRecord]) -> Iterat
     record per source, as suggestions) after its annotations."""
     if not window:
         return
-    ids = list(dict.fromkeys(record.article_id for record in window))
-    found = suggestions_by_article(session.connection(), ids)  # type: ignore[arg-type]
+    # Records read from the store carry their article id.
+    ids = list(dict.fromkeys(r.article_id for r in window if r.article_id is not None))
+    found = suggestions_by_article(session.connection(), ids)
     for index, record in enumerate(window):
         yield record
         last = index + 1 == len(window) or window[index + 1].article_id != record.article_id
         if not last:
             continue
+        assert record.article_id is not None
         by_source: dict[str, set[Span]] = {}
-        for source, start, end, label in found[record.article_id]:  # type: ignore[index]
+        for source, start, end, label in found[record.article_id]:
             by_source.setdefault(source, set()).add(Span(start, end, label, Origin.SUGGESTED))
         for source, spans in by_source.items():
             yield AnnotatedRecord(
