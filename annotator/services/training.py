@@ -426,9 +426,11 @@ class Curve:
     @property
     def verdict(self) -> str:
         """Whether the last quarter of the data still raised the dev F1."""
-        if len(self.points) < 2 or any(p.f1 is None for p in self.points[-2:]):
+        last = self.points[-1].f1 if len(self.points) >= 2 else None
+        before = self.points[-2].f1 if len(self.points) >= 2 else None
+        if last is None or before is None:
             return "cannot tell whether more data helps: a run had no dev score"
-        rise = self.points[-1].f1 - self.points[-2].f1  # type: ignore[operator]
+        rise = last - before
         if rise > STILL_HELPING:
             return (
                 f"still improving: +{rise:.3f} dev F1 from 75 % to 100 % of the data; more "
