@@ -137,7 +137,7 @@ def article_disagreements(doc_id: DocId, doc: DocAnnotations) -> ArticleDisagree
         name: tuple(spans[key] for key in sorted(key for key in spans if key not in common))
         for name, spans in sorted(keyed.items())
     }
-    token_counts = TokenTally().add(doc.text, keyed, list(comparisons), doc.tokens)  # type: ignore[arg-type]
+    token_counts = TokenTally().add(doc.text, keyed, list(comparisons), doc.tokens)
     return ArticleDisagreements(
         figures=article_figures(doc_id, doc, comparisons, token_counts),
         document=doc,

@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 from annotator.domain.spans import Span
+
+if TYPE_CHECKING:
+    from annotator.audit.tokens import OffsetTokens
 
 DocId = Hashable
 
@@ -28,7 +32,7 @@ class DocAnnotations:
     text: str
     spans: Mapping[str, Sequence[Span | tuple[int, int, str]]]
     title: str = field(default="")
-    tokens: object = field(default=None)
+    tokens: OffsetTokens | Sequence[tuple[int, int]] | None = field(default=None)
     tokenizer: str = field(default=WHITESPACE)
 
     @property

@@ -156,7 +156,7 @@ class AgreementTally:
                 kinds[kind] += 1
                 key = (None if x is None else x[2], None if y is None else y[2])
                 confusion[key] = confusion.get(key, 0) + 1
-        token_counts = self.tokens.add(doc.text, keyed, list(comparisons), doc.tokens)  # type: ignore[arg-type]
+        token_counts = self.tokens.add(doc.text, keyed, list(comparisons), doc.tokens)
         self.token_unit[doc.tokenizer] = self.token_unit.get(doc.tokenizer, 0) + 1
         self.articles.append(article_figures(doc_id, doc, comparisons, token_counts))
         self.seen_people.update(keyed)

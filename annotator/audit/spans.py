@@ -197,10 +197,11 @@ def _matching(a_keys: Sequence[SpanKey], b_keys: Sequence[SpanKey]) -> int:
                 if j in reached_from:
                     continue
                 reached_from[j] = left
-                if match_b[j] is None:
+                matched = match_b[j]
+                if matched is None:
                     free_b = j
                     break
-                queue.append(match_b[j])  # type: ignore[arg-type]
+                queue.append(matched)
             if free_b is not None:
                 break
         while free_b is not None:
