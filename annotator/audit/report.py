@@ -239,8 +239,10 @@ def measure_agreement(
 
 
 def _summary(summary: Summary | None) -> dict[str, Any] | None:
-    if summary is None:
-        return None
+    return None if summary is None else _figures_of(summary)
+
+
+def _figures_of(summary: Summary) -> dict[str, Any]:
     return {"mean": summary.mean, "sd": summary.sd, "n": summary.n}
 
 
@@ -258,10 +260,10 @@ def _pair(pair: PairF1) -> dict[str, Any]:
 
 def _f1(figures: F1Figures) -> dict[str, Any]:
     return {
-        **_summary(figures.overall),  # type: ignore[dict-item]
+        **_figures_of(figures.overall),
         "pairs": [_pair(p) for p in figures.pairs],
         "labels": {
-            label: {**_summary(summary), "pairs": [_pair(p) for p in figures.label_pairs[label]]}  # type: ignore[dict-item]
+            label: {**_figures_of(summary), "pairs": [_pair(p) for p in figures.label_pairs[label]]}
             for label, summary in figures.labels.items()
         },
     }
@@ -320,7 +322,7 @@ def to_json(report: AgreementReport, *, articles: bool = True) -> dict[str, Any]
         "relaxed_f1": _f1(report.relaxed),
         "token_f1": _f1(report.token_f1),
         "token_kappa": {
-            **_summary(report.kappa),  # type: ignore[dict-item]
+            **_figures_of(report.kappa),
             "pairs": [
                 {
                     "a": k.a,
@@ -334,7 +336,7 @@ def to_json(report: AgreementReport, *, articles: bool = True) -> dict[str, Any]
             ],
         },
         "token_pi": {
-            **_summary(report.pi),  # type: ignore[dict-item]
+            **_figures_of(report.pi),
             "pairs": [{"a": k.a, "b": k.b, "pi": k.pi} for k in report.tokens.kappa],
         },
         "token_alpha": report.tokens.alpha,
