@@ -119,12 +119,12 @@ class AgreementReader:
         group: list[tuple[str, int]] = []
         for article_id, name, annotation_id in self._rows(sql, params):
             if article_id != current:
-                if len(group) >= 2:
-                    found.append(ArticleAnnotations(current, tuple(group)))  # type: ignore[arg-type]
+                if len(group) >= 2 and current is not None:
+                    found.append(ArticleAnnotations(current, tuple(group)))
                 current, group = article_id, []
             group.append((name, annotation_id))
-        if len(group) >= 2:
-            found.append(ArticleAnnotations(current, tuple(group)))  # type: ignore[arg-type]
+        if len(group) >= 2 and current is not None:
+            found.append(ArticleAnnotations(current, tuple(group)))
         return found
 
     def article_texts(self, article_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
