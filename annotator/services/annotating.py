@@ -135,7 +135,8 @@ class AnnotationSession:
         self.policy: WorkPolicy = policy or OwnWork()
         with store.write() as session:
             person = queue.ensure_annotator(session, annotator)
-            self.annotator_id: int = person.id  # type: ignore[assignment]
+            assert person.id is not None  # ensure_annotator flushes a new annotator
+            self.annotator_id: int = person.id
             config = queue.get_setting(session, SUGGEST_SETTING, {}) or {}
         self.tokenizer_id: str | None = config.get("tokenizer_id")
         self._versions: dict[int, int] = {}  # annotation id -> version we last saw
