@@ -144,8 +144,8 @@ def resolve_format(fmt: str, paths: list[Path]) -> str:
     fmt = FORMAT_ALIASES.get(fmt, fmt)
     if fmt == "auto" and paths and all(path.is_file() for path in paths):
         found = {AUTO_ANNOTATED.get(path.suffix.lower()) for path in paths}
-        if len(found) == 1 and None not in found:
-            return found.pop()  # type: ignore[return-value]
+        if len(found) == 1 and (only := found.pop()) is not None:
+            return only
     return fmt
 
 
