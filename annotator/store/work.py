@@ -114,7 +114,9 @@ def create_annotation(
             updated_at=now,
         )
     )
-    new_id = result.inserted_primary_key[0]  # type: ignore[index]
+    key = result.inserted_primary_key
+    assert key is not None  # a single-row INSERT has its new primary key
+    new_id = key[0]
     return AnnotationState(new_id, article_id, annotator_id, kind, Status.IN_PROGRESS, "", False, 1)
 
 
@@ -263,7 +265,9 @@ def append_event(
             payload=payload,
         )
     )
-    return result.inserted_primary_key[0]  # type: ignore[index]
+    key = result.inserted_primary_key
+    assert key is not None  # a single-row INSERT has its new primary key
+    return key[0]
 
 
 def events_of(session: Session, *, annotation_id: int) -> list[tuple[int, str, dict]]:
