@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import click
 import typer
 
 from annotator.cli.common import DEFAULT_DB, DbOption, app, reports_errors
@@ -43,6 +44,16 @@ def annotate_command(
             "in a helper process and re-suggest your next unopened articles with it.",
         ),
     ] = None,
+    order: Annotated[
+        str,
+        typer.Option(
+            "--order",
+            click_type=click.Choice(["queue", "uncertain"]),
+            help="queue: your queue as it is. uncertain: first the unopened articles whose "
+            "suggestion sources (pattern file, models) disagree most, where your answer "
+            "teaches the model most; reordered again after each --retrain-every run.",
+        ),
+    ] = "queue",
 ) -> None:
     """Open the annotation screen on the next article this annotator has not finished.
     Every change is stored at once; press ? on the screen for every key."""
@@ -56,6 +67,7 @@ def annotate_command(
         scheme,
         suggest,
         retrain_every,
+        order,
     )
     if code:
         raise typer.Exit(code)

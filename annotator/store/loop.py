@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, and_, delete, exists, func, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, exists, func, select, update
 
 from annotator.domain.spans import Kind
 from annotator.store.models import (
@@ -67,19 +67,108 @@ def drop_superseded(
 
 def unopened_queue(conn: Connection, *, annotator_id: int, assigned: bool, limit: int) -> list[int]:
     """The next ``limit`` article ids this annotator will be served that nobody has opened:
-    in assignment mode their open queue items by position; in open mode (everyone gets
-    every article, in id order) the articles by id."""
-    if assigned:
-        query = (
-            select(QueueItem.article_id)
-            .join(Article, Article.id == QueueItem.article_id)
-            .where(QueueItem.annotator_id == annotator_id, QueueItem.open == True)  # noqa: E712
-            .where(~_opened())
-            .order_by(QueueItem.position)
+    their open queue items by position; in open mode (everyone gets every article, the
+    queue filled a batch at a time in id order) then the articles not queued yet, by id."""
+    query = (
+        select(QueueItem.article_id)
+        .join(Article, Article.id == QueueItem.article_id)
+        .where(QueueItem.annotator_id == annotator_id, QueueItem.open == True)  # noqa: E712
+        .where(~_opened())
+        .order_by(QueueItem.position)
+    )
+    found = [row[0] for row in conn.execute(query.limit(limit))]
+    if assigned or len(found) >= limit:
+        return found
+    synced = conn.execute(
+        select(Annotator.synced_upto).where(Annotator.id == annotator_id)
+    ).scalar_one_or_none()
+    rest = (
+        select(Article.id)
+        .where(Article.id > (synced or 0), ~_opened())
+        .order_by(Article.id)
+        .limit(limit - len(found))
+    )
+    return found + [row[0] for row in conn.execute(rest)]
+
+
+def own_unopened(conn: Connection, *, annotator_id: int) -> list[int]:
+    """The article ids of the annotator's open queue items that they have not opened (no
+    annotation of their own yet), by position: what `--order` may reorder."""
+    own = exists().where(
+        Annotation.article_id == QueueItem.article_id,
+        Annotation.annotator_id == annotator_id,
+        Annotation.kind == Kind.ANNOTATION.value,
+    )
+    query = (
+        select(QueueItem.article_id)
+        .where(QueueItem.annotator_id == annotator_id, QueueItem.open == True)  # noqa: E712
+        .where(~own)
+        .order_by(QueueItem.position, QueueItem.article_id)
+    )
+    return [row[0] for row in conn.execute(query)]
+
+
+def spans_by_source(
+    conn: Connection, article_ids: Sequence[int]
+) -> dict[int, dict[str, set[tuple[int, int, str]]]]:
+    """article id -> {source that processed it: its suggested (start, end, label)}; a
+    source that processed an article and found nothing maps to an empty set."""
+    found: dict[int, dict[str, set[tuple[int, int, str]]]] = {i: {} for i in article_ids}
+    ids = sorted(set(article_ids))
+    for i in range(0, len(ids), ID_SLICE):
+        chunk = ids[i : i + ID_SLICE]
+        for article_id, source in conn.execute(
+            select(SuggestionRun.article_id, SuggestionRun.source).where(
+                SuggestionRun.article_id.in_(chunk)  # type: ignore[attr-defined]
+            )
+        ):
+            found[article_id].setdefault(source, set())
+        for article_id, source, start, end, label in conn.execute(
+            select(
+                Suggestion.article_id,
+                Suggestion.source,
+                Suggestion.start,
+                Suggestion.end,
+                Suggestion.label,
+            ).where(Suggestion.article_id.in_(chunk))  # type: ignore[attr-defined]
+        ):
+            found[article_id].setdefault(source, set()).add((start, end, label))
+    return found
+
+
+def set_order(conn: Connection, *, annotator_id: int, ordered: Sequence[int]) -> int:
+    """Give the annotator's queue items of ``ordered`` the positions those items hold now,
+    sorted, in the order given: the items swap places among themselves and every other
+    item (finished, opened, or queued later in open mode) keeps its own. Returns how many
+    items moved."""
+    positions: dict[int, int] = {}
+    ids = list(ordered)
+    for i in range(0, len(ids), ID_SLICE):
+        rows = conn.execute(
+            select(QueueItem.article_id, QueueItem.position).where(
+                QueueItem.annotator_id == annotator_id,
+                QueueItem.article_id.in_(ids[i : i + ID_SLICE]),  # type: ignore[attr-defined]
+            )
         )
-    else:
-        query = select(Article.id).where(~_opened()).order_by(Article.id)
-    return [row[0] for row in conn.execute(query.limit(limit))]
+        positions.update({article_id: position for article_id, position in rows})
+    ids = [i for i in ids if i in positions]
+    slots = sorted(positions[i] for i in ids)
+    moves = [
+        {"a": article_id, "p": slot}
+        for article_id, slot in zip(ids, slots, strict=True)
+        if positions[article_id] != slot
+    ]
+    if moves:
+        conn.execute(
+            update(QueueItem)
+            .where(
+                QueueItem.annotator_id == annotator_id,
+                QueueItem.article_id == bindparam("a"),
+            )
+            .values(position=bindparam("p")),
+            moves,
+        )
+    return len(moves)
 
 
 def finished_count(conn: Connection, *, annotator_id: int) -> int:
