@@ -25,6 +25,9 @@ from typing import Any
 # How many unopened articles of the queue get the new model's suggestions, per N finished.
 LOOKAHEAD_FACTOR = 2
 MIN_LOOKAHEAD = 20
+# With `--order uncertain`, how many unopened articles the new model suggests at least, so
+# that the order can compare it with the other sources on more than the next few.
+UNCERTAIN_POOL = 200
 
 
 @dataclass(frozen=True)
@@ -82,13 +85,14 @@ def retrain_job(
     quiet: bool = True,
 ) -> Iterator[tuple[str, Any]]:
     """(In the helper process.) Train on gold and finished work, make the model the
-    project's suggester, order ``annotator``'s queue again if ``order`` says so (the
-    disagreement the older model left), and re-suggest its next ``lookahead`` unopened
-    articles. Yields ("skipped", reason) when there is too little data, else
-    ("done", RetrainResult)."""
+    project's suggester and re-suggest the next ``lookahead`` unopened articles of
+    ``annotator``'s queue; with ``order`` "uncertain", at least UNCERTAIN_POOL of them,
+    and then order the queue again (the new model changes the disagreement). Yields
+    ("skipped", reason) when there is too little data, else ("done", RetrainResult)."""
     if quiet:
         _quiet_child()
     from annotator.domain.errors import AnnotatorError
+    from annotator.domain.ordering import QUEUE
     from annotator.services.ordering import order_queue
     from annotator.services.suggesting import project_config
     from annotator.services.training import resuggest, train_model, training_data, use_model
@@ -115,7 +119,7 @@ def retrain_job(
             scheme=scheme,
         )
         suggester = use_model(store, report.model)
-        order_queue(store, annotator, order)
+        pool = lookahead if order == QUEUE else max(lookahead, UNCERTAIN_POOL)
         with store.read() as session:
             person = get_annotator(session, annotator)
             assigned = get_setting(session, ASSIGNMENT, "open") != "open"
@@ -124,12 +128,13 @@ def retrain_job(
                     session.connection(),
                     annotator_id=person.id,  # type: ignore[union-attr]
                     assigned=assigned,
-                    limit=lookahead,
+                    limit=pool,
                 )
                 if person is not None
                 else []
             )
         done = resuggest(store, suggester, article_ids=ids)
+        order_queue(store, annotator, order)
         yield (
             "done",
             RetrainResult(
