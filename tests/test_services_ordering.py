@@ -166,3 +166,20 @@ def test_disagreement_measure():
     assert disagreement({"patterns": {a, b}, "model": {a, c}}) == pytest.approx(2 / 3)
     assert disagreement({"patterns": {a}, "model": set()}) == 1.0  # found nothing: a vote
     assert uncertain_first([4, 1, 3, 2], {4: 0.0, 1: 0.5, 3: None, 2: 0.5}) == [1, 2, 4, 3]
+
+
+def test_spans_by_source_reads_alike_by_id_and_by_scan(two_sources):
+    """Many ids are read with one scan of each table, few with IN lists: the same rows."""
+    from annotator.store.engine import open_store
+    from annotator.store.loop import spans_by_source
+
+    store = open_store(two_sources)
+    with store.read() as session:
+        conn = session.connection()
+        ids = [row[0] for row in conn.exec_driver_sql("SELECT id FROM article")][3:20]
+        by_id = spans_by_source(conn, ids)
+        by_scan = spans_by_source(conn, ids, scan_above=0)
+    store.dispose()
+    assert by_id == by_scan and set(by_id) == set(ids)
+    assert all(len(sources) == 2 for sources in by_id.values())
+    assert any(spans for sources in by_id.values() for spans in sources.values())
