@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import click
 import typer
 
 from annotator.cli.common import DEFAULT_DB, DbOption, app, reports_errors
@@ -48,7 +47,7 @@ def annotate_command(
         str,
         typer.Option(
             "--order",
-            click_type=click.Choice(["queue", "uncertain"]),
+            metavar="queue|uncertain",
             help="queue: your queue as it is. uncertain: first the unopened articles whose "
             "suggestion sources (pattern file, models) disagree most, where your answer "
             "teaches the model most; reordered again after each --retrain-every run.",
@@ -60,6 +59,9 @@ def annotate_command(
     import os
 
     from annotator.cli.launch import run_annotation
+
+    if order not in ("queue", "uncertain"):
+        raise typer.BadParameter(f"unknown order {order!r} (use queue or uncertain)")
 
     code = run_annotation(
         db or os.environ.get("ANNOTATOR_DB") or DEFAULT_DB,
