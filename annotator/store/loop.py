@@ -1,7 +1,8 @@
 """What the model-in-the-loop reads and writes: suggestions of an older model version
 superseded by a newer one in articles nobody has opened, the unopened articles of an
 annotator's queue, which sources had processed an article when it was seeded (from the
-event log), and the suggestion runs of many articles at once."""
+event log), the suggestion runs of many articles at once, and for `--order uncertain`
+each article's suggestions by source and the queue's new positions."""
 
 from __future__ import annotations
 
