@@ -4,6 +4,11 @@ quick path that parses `annotator annotate` with argparse (see cli/quick.py)."""
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from annotator.services.retraining import Retrainer
+    from annotator.tui.app import AnnotatorApp
 
 DEFAULT_DB = "annotator.db"
 
@@ -95,8 +100,8 @@ def annotation_app(
     suggest: bool,
     retrain_every: int | None = None,
     order: str = "queue",
-    retrainer=None,
-):
+    retrainer: Retrainer | None = None,
+) -> AnnotatorApp:
     """The annotation app on database ``target``, as `annotator annotate` runs it. With
     ``retrain_every`` N (or a ``retrainer`` given, e.g. by a test), a model is retrained in a
     helper process every N finished articles (services.retraining) and the screen follows
