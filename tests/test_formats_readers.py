@@ -217,8 +217,14 @@ def test_formats_prodigy_mixed_spans_take_the_same_checks_as_single_ones(tmp_pat
                     {"start": None, "end": None, "token_start": 2, "token_end": 2, "label": "LOC"},
                 ],
             },
-            {"text": "Assad in Idlib", "spans": [{"start": 0, "end": 5, "label": "PER", "text": 5}]},
-            {"text": "Assad in Idlib", "spans": [{"start": 0, "end": 5, "label": "PER", "text": "Asad"}]},
+            {
+                "text": "Assad in Idlib",
+                "spans": [{"start": 0, "end": 5, "label": "PER", "text": 5}],
+            },
+            {
+                "text": "Assad in Idlib",
+                "spans": [{"start": 0, "end": 5, "label": "PER", "text": "Asad"}],
+            },
             {"text": "Assad in Idlib", "spans": [[0, 5, "PER"]]},
             {"text": "Assad in Idlib", "spans": [{"start": 0, "label": "PER"}]},
         ),
