@@ -107,8 +107,9 @@ with open(out, "w", encoding="utf-8") as f:
         text, meta = group[0][2], group[0][3]
         data = {"text": text}
         if meta: data["meta"] = meta
+        data["annotated_by"] = [r[4] for r in group]
         task = {"id": article_id, "data": data, "annotations": [
-            {"completed_by": {"email": name}, "was_cancelled": False, "result": [
+            {"was_cancelled": False, "result": [
                 {"id": hashlib.sha256(f"{s}:{e}:{l}".encode()).hexdigest()[:10],
                  "from_name": "label", "to_name": "text", "type": "labels",
                  "value": {"start": s, "end": e, "text": text[s:e], "labels": [l]}}
