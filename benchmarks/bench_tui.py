@@ -474,6 +474,10 @@ def main() -> None:
     only = set(args.only.split(","))
     folder = Path(tempfile.mkdtemp(prefix="bench-tui-"))
     ms = 1000
+    if shutil.which("tmux"):
+        # A session that lives for the whole run: without it the server exits with the last
+        # measured session, and the next one can race its exit ("server exited unexpectedly").
+        subprocess.run([*TMUX, "new-session", "-d", "-s", "keep", "sleep 86400"], check=True)
     try:
         # 3. start to first article, seen from tmux; first, before the big database is
         # written (its disk traffic would slow both starts unevenly).
