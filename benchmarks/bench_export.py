@@ -5,7 +5,8 @@ The database is built once per size by `annotator import --format prodigy` of N 
 3 annotators (bench_import_annotated's generator). Each side is a whole process, start-up
 included: ours is `python -m annotator export`; the bare one is a short script (sqlite3,
 json, hashlib, and spaCy's blank English tokenizer where the format carries tokens:
-Prodigy, CoNLL). After each pair of runs the bench compares the files both wrote (ours
+Prodigy, CoNLL) that ends, as ours does, by flushing what it wrote to disk (one syncfs of
+the output's filesystem). After each pair of runs the bench compares the files both wrote (ours
 without its export manifest) and says whether they are byte for byte the same.
 CoNLL holds one annotation per article, so both export one annotator's (--source ana).
 
@@ -107,8 +108,9 @@ with open(out, "w", encoding="utf-8") as f:
         text, meta = group[0][2], group[0][3]
         data = {"text": text}
         if meta: data["meta"] = meta
+        data["annotated_by"] = [r[4] for r in group]
         task = {"id": article_id, "data": data, "annotations": [
-            {"completed_by": {"email": name}, "was_cancelled": False, "result": [
+            {"was_cancelled": False, "result": [
                 {"id": hashlib.sha256(f"{s}:{e}:{l}".encode()).hexdigest()[:10],
                  "from_name": "label", "to_name": "text", "type": "labels",
                  "value": {"start": s, "end": e, "text": text[s:e], "labels": [l]}}
@@ -173,6 +175,12 @@ with open(out, "w", encoding="utf-8") as f:
 }
 
 TAIL = r"""
+# Ours says an export is done once it is on disk (an fsync, or one syncfs for a folder);
+# the bare writer flushes the same way, else its figure would leave the disk writes out.
+import ctypes
+fd = os.open(out if out.is_dir() else out.parent, os.O_RDONLY)
+ctypes.CDLL(None, use_errno=True).syncfs(fd)
+os.close(fd)
 import resource
 print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """

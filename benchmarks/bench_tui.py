@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import shutil
 import sqlite3
@@ -53,6 +54,10 @@ from textual.content import Span as StyleSpan
 from textual.widgets import Static
 
 from annotator.domain.spans import Span
+
+# A tmux server of this run's own: a server another program started (perhaps at a lower
+# priority) would run our programs and the baselines at its priority.
+TMUX = ["tmux", "-L", f"annotator-bench-{os.getpid()}"]
 from annotator.services.schemes import find_scheme
 from annotator.store.engine import open_store
 from annotator.store.models import Article, SuggestionRun
@@ -401,30 +406,30 @@ def tmux_start(command: str, needle: str) -> tuple[float, str]:
     name = f"bench{time.monotonic_ns()}"
     start = time.perf_counter()
     subprocess.run(
-        ["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", f"exec {command}"],
+        [*TMUX, "new-session", "-d", "-s", name, "-x", "120", "-y", "40", f"exec {command}"],
         check=True,
     )
     try:
         while time.perf_counter() - start < 30:
             screen = subprocess.run(
-                ["tmux", "capture-pane", "-p", "-t", name], capture_output=True, text=True
+                [*TMUX, "capture-pane", "-p", "-t", name], capture_output=True, text=True
             ).stdout
             if needle in screen:
                 return time.perf_counter() - start, name
             time.sleep(0.003)
         raise SystemExit(f"{needle!r} never appeared for {command}")
     except BaseException:
-        subprocess.run(["tmux", "kill-session", "-t", name])
+        subprocess.run([*TMUX, "kill-session", "-t", name])
         raise
 
 
 def tmux_kill(name: str) -> None:
-    subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+    subprocess.run([*TMUX, "kill-session", "-t", name], capture_output=True)
 
 
 def rss_mb(name: str) -> float:
     pid = subprocess.run(
-        ["tmux", "list-panes", "-t", name, "-F", "#{pane_pid}"], capture_output=True, text=True
+        [*TMUX, "list-panes", "-t", name, "-F", "#{pane_pid}"], capture_output=True, text=True
     ).stdout.split()[0]
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -469,6 +474,10 @@ def main() -> None:
     only = set(args.only.split(","))
     folder = Path(tempfile.mkdtemp(prefix="bench-tui-"))
     ms = 1000
+    if shutil.which("tmux"):
+        # A session that lives for the whole run: without it the server exits with the last
+        # measured session, and the next one can race its exit ("server exited unexpectedly").
+        subprocess.run([*TMUX, "new-session", "-d", "-s", "keep", "sleep 86400"], check=True)
     try:
         # 3. start to first article, seen from tmux; first, before the big database is
         # written (its disk traffic would slow both starts unevenly).
@@ -659,7 +668,7 @@ def main() -> None:
         )
         try:
             for _ in range(args.opens):
-                subprocess.run(["tmux", "send-keys", "-t", name, "a"], check=True)
+                subprocess.run([*TMUX, "send-keys", "-t", name, "a"], check=True)
                 time.sleep(0.05)
             time.sleep(1.0)
             ours_rss = rss_mb(name)
@@ -673,6 +682,8 @@ def main() -> None:
         )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        if shutil.which("tmux"):
+            subprocess.run([*TMUX, "kill-server"], capture_output=True)
 
 
 if __name__ == "__main__":

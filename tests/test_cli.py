@@ -123,6 +123,7 @@ def test_cli_import_seeds(tmp_path):
         ["--annotator", "ana", "--scheme", "ontonotes", "--suggest"],
         ["--no-suggest", "--suggest", "-a", "cy"],
         ["-a", "ana", "--retrain-every", "25"],
+        ["-a", "ana", "--order", "uncertain", "--retrain-every", "5"],
     ],
 )
 def test_cli_quick_annotate_parses_like_typer(argv):
@@ -138,17 +139,27 @@ def test_cli_quick_annotate_parses_like_typer(argv):
         quick_args.scheme,
         quick_args.suggest,
         quick_args.retrain_every,
+        quick_args.order,
     ) == (
         ctx.params["annotator"],
         ctx.params["db"],
         ctx.params["scheme"],
         ctx.params["suggest"],
         ctx.params["retrain_every"],
+        ctx.params["order"],
     )
 
 
 @pytest.mark.parametrize(
-    "argv", [["--help"], ["--annotator"], ["--who", "ana"], ["-a", "ana", "extra"], []]
+    "argv",
+    [
+        ["--help"],
+        ["--annotator"],
+        ["--who", "ana"],
+        ["-a", "ana", "extra"],
+        [],
+        ["-a", "ana", "--order", "random"],
+    ],
 )
 def test_cli_quick_annotate_hands_the_rest_to_typer(argv):
     from annotator.cli import quick

@@ -202,6 +202,41 @@ def test_formats_prodigy_reads_answers_annotators_meta_and_token_only_spans(tmp_
     )
 
 
+def test_formats_prodigy_mixed_spans_take_the_same_checks_as_single_ones(tmp_path):
+    # One task whose spans mix offsets, null offsets placed by tokens and a span "text"
+    # that is not a string (not compared): each is read as on its own.
+    tokens = [{"start": 0, "end": 5}, {"start": 6, "end": 8}, {"start": 9, "end": 14}]
+    path = _write(
+        tmp_path / "mixed.jsonl",
+        _jsonl(
+            {
+                "text": "Assad in Idlib",
+                "tokens": tokens,
+                "spans": [
+                    {"start": 0, "end": 5, "label": "PER", "text": "Assad"},
+                    {"start": None, "end": None, "token_start": 2, "token_end": 2, "label": "LOC"},
+                ],
+            },
+            {
+                "text": "Assad in Idlib",
+                "spans": [{"start": 0, "end": 5, "label": "PER", "text": 5}],
+            },
+            {
+                "text": "Assad in Idlib",
+                "spans": [{"start": 0, "end": 5, "label": "PER", "text": "Asad"}],
+            },
+            {"text": "Assad in Idlib", "spans": [[0, 5, "PER"]]},
+            {"text": "Assad in Idlib", "spans": [{"start": 0, "label": "PER"}]},
+        ),
+    )
+    first, second, wrong_text, not_object, no_end = list(prodigy.read(path))
+    assert first.spans == [Span(0, 5, "PER"), Span(9, 14, "LOC")]
+    assert second.spans == [Span(0, 5, "PER")]
+    assert "mixed.jsonl:3: span 1 [0, 5) PER: span text 'Asad' does not match" in str(wrong_text)
+    assert "mixed.jsonl:4: span 1 must be an object" in str(not_object)
+    assert "mixed.jsonl:5: span 1 has neither start/end nor token_start/token_end" in str(no_end)
+
+
 def test_formats_reader_normalisation_moves_span_offsets(tmp_path):
     # \r\n becomes \n and e + combining acute becomes é: the span must still cover "Idlib".
     text = "Cafe\u0301\r\nin Idlib"

@@ -130,3 +130,35 @@ def test_postgres_suggestions_and_review_gold(pg_store, tmp_path):
     assert gold.annotator == "rev" and [(s.key, s.sources) for s in gold.spans] == [
         ((37, 42, "LOCATION"), ("ana",))
     ]
+
+
+def test_postgres_order_uncertain_reorders_the_queue(pg_store):
+    from annotator.services.ordering import order_queue
+    from tests.exchange import Article, populate
+
+    a, b = Span(0, 5, "LOCATION"), Span(10, 15, "PERSON")
+    # Article 2 disagrees most (nothing shared), article 4 half, 1 and 3 not at all.
+    ids = populate(
+        pg_store,
+        [Article(f"Words of article number {i} here.") for i in range(4)],
+        [],
+        {
+            (0, "patterns:p"): [a],
+            (0, "model:m@1"): [a],
+            (1, "patterns:p"): [a],
+            (1, "model:m@1"): [b],
+            (2, "patterns:p"): [],
+            (2, "model:m@1"): [],
+            (3, "patterns:p"): [a, b],
+            (3, "model:m@1"): [a],
+        },
+    )
+    report = order_queue(pg_store, "ana", "uncertain")
+    assert (report.articles, report.measured, report.disagreeing) == (4, 4, 2)
+    session = AnnotationSession(pg_store, "ana")
+    served = []
+    while (article_id := session.next_article_id()) is not None:
+        served.append(article_id)
+        session.load(article_id)
+        session.finish(article_id, Status.SKIPPED)
+    assert served == [ids[1], ids[3], ids[0], ids[2]]

@@ -146,3 +146,53 @@ def test_retrainer_status_words_for_the_status_line(tmp_path):
     version, f1 = retrainer.status()
     assert retrainer.status_words() == f"model {version} · dev F1 {f1:.2f}"
     retrainer.close()
+
+
+def test_retrainer_orders_the_queue_by_the_new_model_against_the_patterns(tmp_path):
+    """With --order uncertain the helper suggests a pool of unopened articles with the new
+    model, then orders the queue: the articles where the model and the pattern file
+    disagree most come first, as counted from the stored rows."""
+    import sqlite3
+
+    from annotator.services.suggesting import build_suggester, suggest_articles
+
+    store, ids = _project(tmp_path, finished=12, articles=40)
+    suggest_articles(store, build_suggester(SuggestConfig()), helper=False)
+    retrainer = Retrainer(
+        str(tmp_path / "loop.db"), "ana", every=1, max_steps=20, lookahead=2, order="uncertain"
+    )
+    assert retrainer.model_source() is None and retrainer.take_notice() == ""
+    retrainer.finished_one(ids[11])
+    assert retrainer.wait(timeout=300)
+    assert retrainer.error is None and retrainer.skipped is None
+    source = retrainer.model_source()
+    assert source == retrainer.result.source
+    assert retrainer.take_notice() == (
+        f"model retrained: run 1, dev F1 {retrainer.result.f1:.2f}; next articles use it"
+    )
+    assert retrainer.take_notice() == ""  # said once
+    # Every unopened article (28 < the pool) was suggested by the new model.
+    assert retrainer.result.articles == 28
+    conn = sqlite3.connect(tmp_path / "loop.db")
+    by: dict[int, dict[str, set]] = {}
+    for article_id, src in conn.execute("SELECT article_id, source FROM suggestionrun"):
+        by.setdefault(article_id, {})[src] = set()
+    for article_id, src, s, e, label in conn.execute(
+        'SELECT article_id, source, start, "end", label FROM suggestion'
+    ):
+        by[article_id][src].add((s, e, label))
+    queue = [
+        row[0]
+        for row in conn.execute(
+            "SELECT article_id FROM queueitem WHERE open ORDER BY position, article_id"
+        )
+    ]
+    conn.close()
+    assert all(source in by[a] for a in ids[12:])
+    measure = {}
+    for a in ids[12:]:
+        union = set().union(*by[a].values())
+        measure[a] = 1 - len(set.intersection(*by[a].values())) / len(union) if union else 0.0
+    assert queue == sorted(ids[12:], key=lambda a: (-measure[a], a))
+    assert queue != ids[12:]  # the model and the patterns disagree in places
+    retrainer.close()

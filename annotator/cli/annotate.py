@@ -43,6 +43,16 @@ def annotate_command(
             "in a helper process and re-suggest your next unopened articles with it.",
         ),
     ] = None,
+    order: Annotated[
+        str,
+        typer.Option(
+            "--order",
+            metavar="queue|uncertain",
+            help="queue: your queue as it is. uncertain: first the unopened articles whose "
+            "suggestion sources (pattern file, models) disagree most, where your answer "
+            "teaches the model most; reordered again after each --retrain-every run.",
+        ),
+    ] = "queue",
 ) -> None:
     """Open the annotation screen on the next article this annotator has not finished.
     Every change is stored at once; press ? on the screen for every key."""
@@ -50,12 +60,16 @@ def annotate_command(
 
     from annotator.cli.launch import run_annotation
 
+    if order not in ("queue", "uncertain"):
+        raise typer.BadParameter(f"unknown order {order!r} (use queue or uncertain)")
+
     code = run_annotation(
         db or os.environ.get("ANNOTATOR_DB") or DEFAULT_DB,
         annotator,
         scheme,
         suggest,
         retrain_every,
+        order,
     )
     if code:
         raise typer.Exit(code)

@@ -4,6 +4,11 @@ quick path that parses `annotator annotate` with argparse (see cli/quick.py)."""
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from annotator.services.retraining import Retrainer
+    from annotator.tui.app import AnnotatorApp
 
 DEFAULT_DB = "annotator.db"
 
@@ -78,11 +83,33 @@ def run_annotation(
     scheme: str | None,
     suggest: bool,
     retrain_every: int | None = None,
+    order: str = "queue",
 ) -> int:
-    """Run the annotation app on database ``target``; returns its exit code. With
-    ``retrain_every`` N, a model is retrained in a helper process every N finished articles
-    (services.retraining)."""
+    """Run the annotation app on database ``target``; returns its exit code (see
+    annotation_app)."""
+    screen = annotation_app(target, annotator, scheme, suggest, retrain_every, order)
+    screen.run()
+    say_farewell(screen)
+    return screen.return_code or 0
+
+
+def annotation_app(
+    target: str,
+    annotator: str,
+    scheme: str | None,
+    suggest: bool,
+    retrain_every: int | None = None,
+    order: str = "queue",
+    retrainer: Retrainer | None = None,
+) -> AnnotatorApp:
+    """The annotation app on database ``target``, as `annotator annotate` runs it. With
+    ``retrain_every`` N (or a ``retrainer`` given, e.g. by a test), a model is retrained in a
+    helper process every N finished articles (services.retraining) and the screen follows
+    its newest model; with ``order`` "uncertain" the unopened queue is ordered by
+    disagreement between suggestion sources (services.ordering) in the database thread,
+    before the first article opens, and again after each retraining."""
     from annotator.domain.errors import InputError
+    from annotator.domain.ordering import ORDERS, QUEUE
     from annotator.domain.text import check_name
     from annotator.store.fastpath import first_article
     from annotator.tui.app import AnnotatorApp
@@ -90,35 +117,44 @@ def run_annotation(
     problem = check_name(annotator)
     if problem:
         raise InputError(problem)
+    if order not in ORDERS:
+        raise InputError(f"--order must be one of {', '.join(ORDERS)}, got {order!r}")
     require_database(target)
     labels = screen_scheme(target, scheme)
-    retrainer = None
     if retrain_every is not None:
         from annotator.services.retraining import Retrainer
 
-        retrainer = Retrainer(target, annotator, retrain_every)
+        retrainer = Retrainer(target, annotator, retrain_every, order=order)
+    # With a retrainer (and suggestions on), the screen follows its newest model: an
+    # unopened article is seeded only once that model has suggested it.
+    follow = retrainer if suggest else None
 
     def open_session():
         from annotator.services.annotating import AnnotationSession
         from annotator.store.engine import open_store
 
-        return AnnotationSession(open_store(target), annotator)
+        session = AnnotationSession(open_store(target), annotator, follow=follow)
+        if order != QUEUE:
+            from annotator.services.ordering import order_queue
+
+            report = order_queue(session.store, annotator, order)
+            if report is not None:
+                session.store.notices.append(report.words())
+        return session
 
     def open_nlp():
         from annotator.services.annotating import BackgroundSuggester
 
-        return BackgroundSuggester(target)
+        return BackgroundSuggester(target, follow=follow)
 
-    screen = AnnotatorApp(
+    return AnnotatorApp(
         scheme=labels,
         open_session=open_session,
         open_nlp=open_nlp if suggest else None,
-        first=first_article(target, annotator),
+        # Ordered, the first article is the ordering's: the database thread opens it.
+        first=first_article(target, annotator) if order == QUEUE else None,
         retrainer=retrainer,
     )
-    screen.run()
-    say_farewell(screen)
-    return screen.return_code or 0
 
 
 def say_farewell(app) -> None:

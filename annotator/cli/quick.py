@@ -34,6 +34,7 @@ def parse(argv: list[str]) -> argparse.Namespace | None:
     parser.add_argument("--suggest", dest="suggest", action="store_true", default=True)
     parser.add_argument("--no-suggest", dest="suggest", action="store_false")
     parser.add_argument("--retrain-every", dest="retrain_every", type=int, default=None)
+    parser.add_argument("--order", dest="order", choices=("queue", "uncertain"), default="queue")
     if any(arg in ("--help", "-h") for arg in argv):
         return None
     try:
@@ -53,7 +54,9 @@ def annotate(argv: list[str]) -> bool:
 
     target = args.db or os.environ.get("ANNOTATOR_DB") or DEFAULT_DB
     try:
-        code = run_annotation(target, args.annotator, args.scheme, args.suggest, args.retrain_every)
+        code = run_annotation(
+            target, args.annotator, args.scheme, args.suggest, args.retrain_every, args.order
+        )
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as exc:

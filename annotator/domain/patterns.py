@@ -56,3 +56,12 @@ def model_source(name: str, version: str) -> str:
     """The source id of a model from its meta name and version: ``model:<name>@<version>``."""
     clean = ["".join(part.split()) or "unnamed" for part in (name, version)]
     return f"{MODEL_PREFIX}{clean[0]}@{clean[1]}"
+
+
+def superseded_by(source: str, current: str) -> bool:
+    """True when ``source`` is another version of the model ``current`` names (same
+    ``model:<name>@``, other version): its suggestions are older than current's."""
+    if not current.startswith(MODEL_PREFIX) or "@" not in current:
+        return False
+    prefix = current.split("@", 1)[0] + "@"
+    return source != current and source.startswith(prefix)

@@ -19,6 +19,11 @@ def normalise_text(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def is_normalised(text: str) -> bool:
+    """True when normalise_text would return ``text`` unchanged."""
+    return "\r" not in text and unicodedata.is_normalized("NFC", text)
+
+
 def normalise_with_offsets(text: str, offsets: Iterable[int]) -> tuple[str, dict[int, int]]:
     """Normalise ``text`` as normalise_text does and map each offset in ``offsets`` (positions
     in ``text``) to the same position in the result.
@@ -28,7 +33,7 @@ def normalise_with_offsets(text: str, offsets: Iterable[int]) -> tuple[str, dict
     position in the result: ValueError names it.
     """
     wanted = sorted(set(offsets))
-    if "\r" not in text and unicodedata.is_normalized("NFC", text):
+    if is_normalised(text):
         return text, {offset: offset for offset in wanted}
     whole = normalise_text(text)
     mapping: dict[int, int] = {}

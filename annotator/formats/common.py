@@ -9,13 +9,14 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
 from annotator.domain.errors import ExportError, InputError
 from annotator.domain.records import AnnotatedRecord, ArticleRecord
 from annotator.domain.spans import Origin, Span, Status, check_span
 from annotator.domain.text import (
     check_name,
+    is_normalised,
     normalise_text,
     normalise_with_offsets,
     visible,
@@ -27,10 +28,10 @@ from annotator.formats.fileio import character_problem
 META_TITLE, META_SOURCE, META_ID = "title", "source", "id"
 
 
-@dataclass(frozen=True, slots=True)
-class RawSpan:
+class RawSpan(NamedTuple):
     """A span as a file gives it, before checks: offsets into the file's own text, and the
-    span's text where the format repeats it (None where it does not)."""
+    span's text where the format repeats it (None where it does not). A named tuple: an
+    import makes one per span, and a plain ``(start, end, label, text)`` tuple does too."""
 
     start: Any
     end: Any
@@ -89,7 +90,7 @@ _GOOD_LABELS: set[str] = set()
 
 def build_record(
     text: Any,
-    spans: Sequence[RawSpan],
+    spans: Sequence[RawSpan] | Sequence[tuple[Any, Any, Any, Any]],
     *,
     path: Path,
     line: int | None = None,
@@ -122,8 +123,7 @@ def build_record(
         raise InputError(f"'text' {problem}", **location)
     checked: list[tuple[int, int, str]] = []
     length = len(text)
-    for index, raw in enumerate(spans, 1):
-        start, end, label = raw.start, raw.end, raw.label
+    for index, (start, end, label, span_text) in enumerate(spans, 1):
         # The common case in one test; any doubt goes through every check in order, so
         # that the message names the first problem (built only when there is one).
         if (
@@ -132,10 +132,12 @@ def build_record(
             and 0 <= start < end <= length
             and type(label) is str
             and label in _GOOD_LABELS
-            and (raw.text is None or raw.text == text[start:end])
+            and (span_text is None or span_text == text[start:end])
         ):
             checked.append((start, end, label))
             continue
+        if not isinstance(span_text, str):
+            span_text = None  # a span text that is not a string is not compared
         what = f"span {index} {describe_span(start, end, label)}"
         if type(start) is not int or type(end) is not int:
             raise InputError(f"{what}: offsets must be integers", **location)
@@ -147,27 +149,28 @@ def build_record(
         problem = check_name(label, "label")
         if problem:
             raise InputError(f"{what}: {problem}", **location)
-        if raw.text is not None and raw.text != text[start:end]:
+        if span_text is not None and span_text != text[start:end]:
             raise InputError(
-                f"{what}: span text {visible(raw.text)!r} does not match the text there "
+                f"{what}: span text {visible(span_text)!r} does not match the text there "
                 f"({visible(text[start:end])!r})",
                 **location,
             )
         if len(_GOOD_LABELS) < 10_000:
             _GOOD_LABELS.add(label)
         checked.append((start, end, label))
-    try:
-        normalised, moved = normalise_with_offsets(
-            text, (offset for start, end, _ in checked for offset in (start, end))
-        )
-    except ValueError as exc:
-        raise InputError(f"a span {exc}", **location) from None
     # Duplicates out and sorted as plain tuples (Span orders by start, end, label too).
+    if is_normalised(text):
+        normalised, keys = text, sorted(set(checked))
+    else:
+        try:
+            normalised, moved = normalise_with_offsets(
+                text, (offset for start, end, _ in checked for offset in (start, end))
+            )
+        except ValueError as exc:
+            raise InputError(f"a span {exc}", **location) from None
+        keys = sorted({(moved[s], moved[e], label) for s, e, label in checked})
     manual = Origin.MANUAL
-    unique = [
-        Span(start, end, label, manual)
-        for start, end, label in sorted({(moved[s], moved[e], label) for s, e, label in checked})
-    ]
+    unique = [Span(start, end, label, manual) for start, end, label in keys]
     article = ArticleRecord(
         text=normalised,
         title=normalise_text(title).strip() if title else "",

@@ -90,8 +90,15 @@ def record_from_object(obj: dict[str, Any], path: Path, number: int) -> Annotate
     raw_spans = obj.get("spans") or []
     if not isinstance(raw_spans, list):
         raise InputError("'spans' must be a list", path=path, line=number)
-    tokens = obj.get("tokens")
-    spans = [_span_from(s, tokens, path, number, i) for i, s in enumerate(raw_spans, 1)]
+    spans: list[RawSpan] | list[tuple[Any, Any, Any, Any]]
+    try:
+        # The common case, one tuple per span: every span an object with both offsets.
+        spans = [(s["start"], s["end"], s.get("label"), s.get("text")) for s in raw_spans]
+        if any(start is None or end is None for start, end, _, _ in spans):
+            raise KeyError("start")
+    except (KeyError, TypeError, AttributeError):
+        tokens = obj.get("tokens")
+        spans = [_span_from(s, tokens, path, number, i) for i, s in enumerate(raw_spans, 1)]
     return build_record(
         obj.get("text"),
         spans,

@@ -14,6 +14,7 @@ from pathlib import Path
 from annotator.domain.errors import InputError
 from annotator.domain.records import AnnotatedRecord, ArticleRecord
 from annotator.domain.scheme import LabelScheme
+from annotator.domain.spans import Origin
 from annotator.domain.text import check_name, visible
 from annotator.services.reading import ANNOTATED_FORMATS
 from annotator.store.rows import add_hashes, article_rows
@@ -95,18 +96,16 @@ def prepared_rows(
     )
     rows: list[tuple] = []
     dumps = json.dumps
+    origin_value = {origin: origin.value for origin in Origin}
     for (item, kind, name), article in zip(batch, articles, strict=True):
         if kind == ARTICLE:
             rows.append((kind, name, article, "", "", [], "", []))
             continue
         assert isinstance(item, AnnotatedRecord)
-        spans = [(s.start, s.end, s.label, s.origin.value) for s in item.spans]
+        spans = [(s.start, s.end, s.label, origin_value[s.origin]) for s in item.spans]
         status = item.status.value
-        payload = (
-            dumps({"status": status, "spans": [list(s) for s in spans]})
-            if kind == ANNOTATION
-            else ""
-        )
+        # json writes the span tuples as arrays: [start, end, label, origin].
+        payload = dumps({"status": status, "spans": spans}) if kind == ANNOTATION else ""
         rows.append((kind, name, article, status, item.note, spans, payload, item.ignored))
     return rows
 

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from annotator.domain.editing import Change
 from annotator.domain.errors import ConflictError, InputError
 from annotator.domain.history import EDIT, STATUS, History
+from annotator.domain.patterns import superseded_by
 from annotator.domain.spans import Kind, Origin, Span, Status, seed_suggestions, unpack_offsets
 from annotator.domain.workitem import LoadedArticle
 from annotator.store import queue, work
@@ -26,6 +27,13 @@ from annotator.store.errors import is_transient
 from annotator.store.work import AnnotationState
 
 SUGGEST_SETTING = "suggest"  # {"tokenizer_id": ..., ...} written by `annotator suggest`
+
+
+class ModelFollow(Protocol):
+    """The newest model a session follows (services.retraining.Retrainer): unopened
+    articles are seeded only once that model has suggested them."""
+
+    def model_source(self) -> str | None: ...
 
 
 class ArticleSource(Protocol):
@@ -102,6 +110,10 @@ class OwnWork:
             return None
         existing = work.spans_of_annotation(session, annotation_id=state.id)
         suggested = work.suggested_spans(session, article_id=state.article_id)
+        newest = work_session.newest_model()
+        if newest is not None:
+            # Older versions of the model that now suggests are left out.
+            suggested = [s for s in suggested if not superseded_by(s.sources[0], newest)]
         article = work.article_text(session, article_id=state.article_id)
         added = seed_suggestions(suggested, existing, article.text if article else None)
         return added, {"added": len(added)}
@@ -128,9 +140,11 @@ class AnnotationSession:
         *,
         source: ArticleSource | None = None,
         policy: WorkPolicy | None = None,
+        follow: ModelFollow | None = None,
     ):
         self.store = store
         self.name = annotator
+        self.follow = follow  # with `--retrain-every`: the retrainer, for its newest model
         self.source: ArticleSource = source or QueueSource()
         self.policy: WorkPolicy = policy or OwnWork()
         with store.write() as session:
@@ -141,6 +155,23 @@ class AnnotationSession:
         self.tokenizer_id: str | None = config.get("tokenizer_id")
         self._versions: dict[int, int] = {}  # annotation id -> version we last saw
         self._annotation_of: dict[int, int] = {}  # article id -> this session's annotation id
+
+    def newest_model(self) -> str | None:
+        """The source of the newest model this session follows (model:<name>@<run>), or
+        None: then every stored suggestion seeds an article, as without retraining."""
+        return None if self.follow is None else self.follow.model_source()
+
+    def _waits_for_model(self, session, article_id: int) -> bool:
+        """True when the newest model has not suggested the article yet, or an older
+        version's suggestions are still stored for it: it is not seeded (nor shown ahead
+        of time) until the screen's suggester has run the newest model on it."""
+        newest = self.newest_model()
+        if newest is None:
+            return False
+        runs = work.run_counts(session, article_id=article_id)
+        return newest not in runs or any(
+            count and superseded_by(source, newest) for source, count in runs.items()
+        )
 
     def take_notices(self) -> str:
         """What opening the database did to the data (schema repairs), once, in words."""
@@ -171,7 +202,12 @@ class AnnotationSession:
     def peek_next(self, skip: int) -> LoadedArticle | None:
         """The article that will come after ``skip``, read ahead of time (read-only; None
         when it cannot tell)."""
-        return self.source.peek_next(self, skip)
+        ahead = self.source.peek_next(self, skip)
+        if ahead is not None and ahead.status is Status.IN_PROGRESS and self.follow is not None:
+            with self.store.read() as session:
+                if self._waits_for_model(session, ahead.article_id):
+                    return None  # its preview would show the older model's suggestions
+        return ahead
 
     def load(self, article_id: int) -> LoadedArticle:
         """Open an article: create this session's annotation if new, put what it starts
@@ -184,7 +220,12 @@ class AnnotationSession:
             state = self.policy.own(self, session, article_id)
             has_suggestions = work.has_suggestions(session, article_id=article_id)
             if not state.seeded and state.status is Status.IN_PROGRESS:
-                state = self._seed(session, state) or state
+                if self._waits_for_model(session, article_id):
+                    # Left unseeded: the screen's suggester (following the same model)
+                    # suggests it, then seed() puts those suggestions in.
+                    has_suggestions = False
+                else:
+                    state = self._seed(session, state) or state
             spans = work.spans_of_annotation(session, annotation_id=state.id)
             blob = work.tokens_blob(session, article_id=article_id, tokenizer=self.tokenizer_id)
             events = work.events_of(session, annotation_id=state.id)
@@ -377,17 +418,25 @@ class BackgroundSuggester:
     worker thread. Building it imports spaCy, so the screen does that only after the first
     article is on screen."""
 
-    def __init__(self, db: str):
+    def __init__(self, db: str, follow: ModelFollow | None = None):
         from annotator.services.suggesting import build_suggester, project_config
         from annotator.store.engine import open_store
 
         self.store = open_store(db)
+        self.follow = follow
+        self.followed = follow.model_source() if follow is not None else None
         self.suggester = build_suggester(project_config(self.store))
 
     def suggest(self, article_id: int) -> str:
         """Store suggestions and token offsets for the article (if missing); returns the
-        tokenizer id under which its tokens are stored."""
-        from annotator.services.suggesting import suggest_article
+        tokenizer id under which its tokens are stored. When the followed retrainer has a
+        newer model, the suggester is first built again from the project's setup, which
+        the retrainer made that model (loading it here, in the caller's thread)."""
+        from annotator.services.suggesting import build_suggester, project_config, suggest_article
 
+        newest = self.follow.model_source() if self.follow is not None else None
+        if newest is not None and newest != self.followed:
+            self.suggester = build_suggester(project_config(self.store))
+            self.followed = newest
         suggest_article(self.store, self.suggester, article_id)
         return self.suggester.tokenizer_id

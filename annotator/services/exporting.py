@@ -40,17 +40,17 @@ from annotator.services.reading import (
     SINGLE_FILE_FORMATS,
     ProgressCallback,
 )
-from annotator.store.annotations import selected_articles
 from annotator.store.engine import Store, open_store
 from annotator.store.exports import (
     annotator_names,
     article_title,
     export_records,
+    selected_articles,
     suggestions_by_article,
 )
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
+    from sqlalchemy import Connection
 
 EXPORTS_DIR = Path("exports")
 # spaCy exports of more annotations than this are built by two processes (start-up ~1 s).
@@ -91,7 +91,7 @@ def default_out(fmt: str, now: datetime | None = None) -> Path:
 
 
 def _check_options(
-    session: Session, fmt: str, source: str, status: str, split: float, spans_key: str | None
+    conn: Connection, fmt: str, source: str, status: str, split: float, spans_key: str | None
 ) -> None:
     if fmt not in ANNOTATED_FORMATS:
         raise InputError(f"unknown format {fmt!r} (known: {', '.join(ANNOTATED_FORMATS)})")
@@ -106,7 +106,7 @@ def _check_options(
     if spans_key is not None and not spans_key.strip():
         raise InputError("--spans-key must not be empty")
     if source not in ("all", "gold"):
-        names = annotator_names(session.connection())
+        names = annotator_names(conn)
         if source not in names:
             raise InputError(
                 f"no annotator {visible(source)!r} (use gold, all or one of: "
@@ -115,7 +115,7 @@ def _check_options(
 
 
 def _check_one_per_article(
-    session: Session, fmt: str, selected: list[tuple[int, str, str]]
+    conn: Connection, fmt: str, selected: list[tuple[int, str, str]]
 ) -> None:
     """Training data holds one version of each article (two annotators' versions would be
     conflicting examples), and CoNLL cannot say who made an annotation."""
@@ -123,7 +123,7 @@ def _check_one_per_article(
     for row in selected:
         if previous is not None and previous[0] == row[0]:
             names = sorted({name for article, _, name in selected if article == row[0]})
-            found = article_title(session.connection(), row[0])
+            found = article_title(conn, row[0])
             title = f" “{visible(found[:60])}”" if found else ""
             why = (
                 "training data would hold conflicting versions of it"
@@ -161,17 +161,15 @@ def docbin_first_half(
     so that the export stays one consistent state of the database."""
     store = open_store(url)
     try:
-        with store.read() as session:
+        with store.read_connection() as conn:
             articles = (None, upto)
-            mine = selected_articles(session, source=source, status=status, articles=articles)
+            mine = selected_articles(conn, source=source, status=status, articles=articles)
             if _fingerprint(mine) != fingerprint:
                 raise ExportError("annotations changed as the export started; run it again")
             problems = SpanProblems(skip_invalid)
             records = _records(
-                export_records(
-                    session.connection(), source=source, status=status, articles=articles
-                ),
-                session,
+                export_records(conn, source=source, status=status, articles=articles),
+                conn,
                 with_suggestions=False,
                 progress=lambda count: None,
             )
@@ -202,7 +200,7 @@ def _shareable(store: Store) -> bool:
 
 def _records(
     records: Iterator[AnnotatedRecord],
-    session: Session,
+    conn: Connection,
     *,
     with_suggestions: bool,
     progress: Callable[[int], None],
@@ -222,27 +220,27 @@ def _records(
     count = 0
     for record in records:
         if record.article_id not in articles and len(articles) >= SUGGESTION_WINDOW:
-            yield from _with_suggestions(session, window)
+            yield from _with_suggestions(conn, window)
             window, articles = [], set()
         window.append(record)
         articles.add(record.article_id)
         count += 1
         progress(count)
-    yield from _with_suggestions(session, window)
+    yield from _with_suggestions(conn, window)
 
 
 # Articles whose suggestions a Label Studio export reads in one query.
 SUGGESTION_WINDOW = 500
 
 
-def _with_suggestions(session: Session, window: list[AnnotatedRecord]) -> Iterator[AnnotatedRecord]:
+def _with_suggestions(conn: Connection, window: list[AnnotatedRecord]) -> Iterator[AnnotatedRecord]:
     """The records of a window of articles, each article's machine suggestions (one
     record per source, as suggestions) after its annotations."""
     if not window:
         return
     # Records read from the store carry their article id.
     ids = list(dict.fromkeys(r.article_id for r in window if r.article_id is not None))
-    found = suggestions_by_article(session.connection(), ids)
+    found = suggestions_by_article(conn, ids)
     for index, record in enumerate(window):
         yield record
         last = index + 1 == len(window) or window[index + 1].article_id != record.article_id
@@ -364,9 +362,9 @@ def export_annotations(
     the database even while annotators keep working.
     """
     fmt = FORMAT_ALIASES.get(fmt, fmt)
-    with store.read() as session:
-        _check_options(session, fmt, source, status, split, spans_key)
-        selected = selected_articles(session, source=source, status=status)
+    with store.read_connection() as conn:
+        _check_options(conn, fmt, source, status, split, spans_key)
+        selected = selected_articles(conn, source=source, status=status)
         if not selected:
             who = {"gold": "the adjudicated gold", "all": "any annotator"}.get(source, source)
             hint = " (--status all includes work in progress)" if status == "done" else ""
@@ -374,10 +372,10 @@ def export_annotations(
                 f"nothing to export: no annotations with status {status} from {who}{hint}"
             )
         if fmt in ONE_ANNOTATION_PER_ARTICLE and source != "gold":
-            _check_one_per_article(session, fmt, selected)
+            _check_one_per_article(conn, fmt, selected)
         job = _Job(
             store=store,
-            session=session,
+            conn=conn,
             fmt=fmt,
             source=source,
             status=status,
@@ -408,7 +406,7 @@ class _Job:
     """One export under way: what it reads, where its problems and counts go."""
 
     store: Store
-    session: Session
+    conn: Connection
     fmt: str
     source: str
     status: str
@@ -430,10 +428,10 @@ class _Job:
                 self.progress(done, total)
 
         stored = export_records(
-            self.session.connection(), source=self.source, status=self.status, articles=articles
+            self.conn, source=self.source, status=self.status, articles=articles
         )
         return _records(
-            stored, self.session, with_suggestions=self.fmt == "label-studio", progress=tick
+            stored, self.conn, with_suggestions=self.fmt == "label-studio", progress=tick
         )
 
 

@@ -3,7 +3,10 @@ gold and finished work in a helper process and re-suggest the next articles of t
 that nobody has opened, while the annotation screen goes on.
 
 The screen calls ``Retrainer.finished_one`` when an article is finished and reads
-``Retrainer.status()`` for its status line; both return at once. The training runs in a
+``Retrainer.status()`` for its status line and ``take_notice()`` for the line that says a
+new model suggests now; all return at once. The screen's session and suggester follow
+``model_source()``: articles nobody has opened are seeded only once the newest model has
+suggested them (services.annotating). The training runs in a
 fresh Python process (never in the screen's process: spaCy there would hold the GIL and
 its output would reach the terminal); a thread of this process waits for its answer.
 """
@@ -22,6 +25,9 @@ from typing import Any
 # How many unopened articles of the queue get the new model's suggestions, per N finished.
 LOOKAHEAD_FACTOR = 2
 MIN_LOOKAHEAD = 20
+# With `--order uncertain`, how many unopened articles the new model suggests at least, so
+# that the order can compare it with the other sources on more than the next few.
+UNCERTAIN_POOL = 200
 
 
 @dataclass(frozen=True)
@@ -75,15 +81,19 @@ def retrain_job(
     lookahead: int,
     max_steps: int | None,
     base: str,
+    order: str = "queue",
     quiet: bool = True,
 ) -> Iterator[tuple[str, Any]]:
     """(In the helper process.) Train on gold and finished work, make the model the
     project's suggester and re-suggest the next ``lookahead`` unopened articles of
-    ``annotator``'s queue. Yields ("skipped", reason) when there is too little data, else
-    ("done", RetrainResult)."""
+    ``annotator``'s queue; with ``order`` "uncertain", at least UNCERTAIN_POOL of them,
+    and then order the queue again (the new model changes the disagreement). Yields
+    ("skipped", reason) when there is too little data, else ("done", RetrainResult)."""
     if quiet:
         _quiet_child()
     from annotator.domain.errors import AnnotatorError
+    from annotator.domain.ordering import QUEUE
+    from annotator.services.ordering import order_queue
     from annotator.services.suggesting import project_config
     from annotator.services.training import resuggest, train_model, training_data, use_model
     from annotator.store.engine import open_store
@@ -109,6 +119,7 @@ def retrain_job(
             scheme=scheme,
         )
         suggester = use_model(store, report.model)
+        pool = lookahead if order == QUEUE else max(lookahead, UNCERTAIN_POOL)
         with store.read() as session:
             person = get_annotator(session, annotator)
             assigned = get_setting(session, ASSIGNMENT, "open") != "open"
@@ -117,12 +128,13 @@ def retrain_job(
                     session.connection(),
                     annotator_id=person.id,
                     assigned=assigned,
-                    limit=lookahead,
+                    limit=pool,
                 )
                 if person is not None and person.id is not None
                 else []
             )
         done = resuggest(store, suggester, article_ids=ids)
+        order_queue(store, annotator, order)
         yield (
             "done",
             RetrainResult(
@@ -160,6 +172,7 @@ class Retrainer:
         lookahead: int | None = None,
         max_steps: int | None = None,
         base: str = "en",
+        order: str = "queue",
         on_result: Callable[[RetrainResult], None] | None = None,
         job: Callable[..., Iterator[tuple[str, Any]]] = retrain_job,
     ):
@@ -174,6 +187,7 @@ class Retrainer:
         self.lookahead = lookahead or max(MIN_LOOKAHEAD, LOOKAHEAD_FACTOR * every)
         self.max_steps = max_steps
         self.base = base
+        self.order = order
         self.on_result = on_result
         self._job = job
         self._lock = threading.Lock()
@@ -186,6 +200,8 @@ class Retrainer:
         self.skipped: str | None = None  # why the last run did not train
         self.error: str | None = None  # why the last run failed
         self.runs = 0
+        self.trained = 0  # runs that made a model
+        self._notice = ""  # said once on the screen: a new model suggests now
 
     @property
     def running(self) -> bool:
@@ -225,6 +241,7 @@ class Retrainer:
                 self.lookahead,
                 self.max_steps,
                 self.base,
+                self.order,
             )
             with self._lock:
                 self._helper = helper
@@ -233,7 +250,16 @@ class Retrainer:
                     if kind == "skipped":
                         self.skipped = payload
                     elif kind == "done":
+                        # The result first: the notice makes the screen read ahead again,
+                        # and that read must see the new model.
                         self.result, self.skipped, self.error = payload, None, None
+                        f1 = "-" if payload.f1 is None else f"{payload.f1:.2f}"
+                        with self._lock:
+                            self.trained += 1
+                            self._notice = (
+                                f"model retrained: run {self.trained}, dev F1 {f1}; "
+                                "next articles use it"
+                            )
                         if self.on_result is not None:
                             self.on_result(payload)
         except BaseException as exc:  # noqa: BLE001 - reported in the status, never raised
@@ -246,6 +272,20 @@ class Retrainer:
                 self._thread = None
                 if self._due and not self._closed:
                     self._start()
+
+    def model_source(self) -> str | None:
+        """The source (model:<name>@<run>) of the newest model a run of this retrainer
+        made, or None before the first: what the screen's next articles must be suggested
+        with before they are seeded."""
+        result = self.result
+        return None if result is None else result.source
+
+    def take_notice(self) -> str:
+        """Once after each run that made a model, the one line the screen shows ("model
+        retrained: run 3, dev F1 0.71; next articles use it"); else ""."""
+        with self._lock:
+            notice, self._notice = self._notice, ""
+        return notice
 
     def status(self) -> tuple[str, float | None] | None:
         """(model version in use, its dev F1) once a run has finished, else None."""

@@ -28,8 +28,9 @@ from annotator.formats.common import SpanProblems
 from annotator.nlp import training as nlp_training
 from annotator.nlp.pipelines import blank_pipeline
 from annotator.services.schemes import find_scheme
-from annotator.store.annotations import selected_articles, stored_annotations
+from annotator.store.annotations import stored_annotations
 from annotator.store.engine import Store
+from annotator.store.exports import selected_articles
 from annotator.store.loop import drop_superseded
 from annotator.store.queue import annotator_names
 
@@ -106,9 +107,13 @@ def training_data(
             records = [_record(s) for s in stored_annotations(session, source=source)]
         hashes = {
             row[0]: row[1]
-            for row in selected_articles(session, source="gold" if source == "gold" else "all")
+            for row in selected_articles(
+                session.connection(), source="gold" if source == "gold" else "all"
+            )
         }
-        hashes.update({row[0]: row[1] for row in selected_articles(session, source="gold")})
+        hashes.update(
+            {row[0]: row[1] for row in selected_articles(session.connection(), source="gold")}
+        )
     who = {"gold": "the adjudicated gold", "all": "gold and finished work"}.get(
         source, f"annotator {visible(source)}"
     )

@@ -230,24 +230,6 @@ def stored_annotations(
         yield from _stream(session, query, chunk)
 
 
-def selected_articles(
-    session: Session,
-    *,
-    source: str = "all",
-    status: str = "done",
-    articles: tuple[int | None, int | None] = (None, None),
-) -> list[tuple[int, str, str]]:
-    """(article id, content hash, annotator name) of each annotation stored_annotations
-    would yield, in the same order, without texts or spans: what an export needs to know
-    before it starts (how many, the train/dev split, articles annotated twice)."""
-    columns = (Annotation.article_id, Article.content_hash, Annotator.name)
-    return [
-        tuple(row)
-        for query in _queries(columns, source, status, None, None, articles)
-        for row in session.execute(query)
-    ]
-
-
 @dataclass(frozen=True, slots=True)
 class AnnotationKeys:
     """One annotation reduced to what measures over a whole corpus need: the article,

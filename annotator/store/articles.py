@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, column, func, select, table
-from sqlmodel import Session
 
 from annotator.domain.records import ArticleRecord
 from annotator.store.bulk import bulk_insert
-from annotator.store.models import Article
 from annotator.store.rows import ARTICLE_COLUMNS, add_hashes, article_rows
 
-ARTICLE = Article.__table__  # type: ignore[attr-defined]
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+# The columns the look-ups here read, as a Core table: importing goes without the ORM
+# models (store.models, whose import costs SQLModel's and pydantic's start-up).
+ARTICLE = table("article", column("id"), column("content_hash"))
 
 # The bulk path inserts into an untyped view of the article table: values arrive already in
 # their stored form (JSON text, timestamp string), so no per-row type processing is needed.
@@ -59,4 +63,4 @@ def ensure_articles(conn: Connection, records: Sequence[ArticleRecord]) -> tuple
 
 def count_articles(session: Session) -> int:
     """How many articles the database holds."""
-    return session.scalar(select(func.count()).select_from(Article)) or 0
+    return session.scalar(select(func.count()).select_from(ARTICLE)) or 0

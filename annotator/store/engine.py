@@ -9,14 +9,17 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
-from sqlmodel import Session
 
 from annotator.domain.errors import StoreError
 from annotator.store import version
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 # How long a SQLite connection waits for another process's write lock before it gives up;
 # $ANNOTATOR_BUSY_TIMEOUT (seconds) sets another wait.
@@ -203,6 +206,8 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reading (a deferred transaction, ended when the block ends)."""
+        from sqlmodel import Session  # the ORM only where a session is used
+
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
 
@@ -212,6 +217,8 @@ class Store:
 
         Any exception rolls everything back, so a failed operation leaves nothing behind.
         """
+        from sqlmodel import Session
+
         with Session(self._write_engine, expire_on_commit=False) as session:
             try:
                 yield session
@@ -219,6 +226,13 @@ class Store:
             except BaseException:
                 session.rollback()
                 raise
+
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """A Core connection in one read transaction (deferred, as read() is), ended when
+        the block ends: for bulk reads that need no ORM."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
 
     @contextmanager
     def write_connection(self) -> Iterator[Connection]:

@@ -32,20 +32,13 @@ _SPANS = (
 )
 
 
-def export_records(
-    conn: Connection,
-    *,
-    source: str = "all",
-    status: str = "done",
-    articles: tuple[int | None, int | None] = (None, None),
-    chunk: int = 500,
-) -> Iterator[AnnotatedRecord]:
-    """The annotations an export selects, as records with ``article_id`` set and their
-    spans by start, end, label: ``source`` "gold", "all" (every annotator's own) or one
-    annotator's name; ``status`` "done", "all" or another status; article ids in
-    ``articles`` = (after, upto] (None: no bound). Run it inside the export's one read
-    transaction (``conn``)."""
-    sql = _ANNOTATIONS
+def _selection(
+    source: str, status: str, articles: tuple[int | None, int | None]
+) -> tuple[str, list]:
+    """The conditions and order (after the kind) of the annotations an export selects,
+    with their parameters: shared by selected_articles and export_records, so that both
+    see the same annotations in the same order."""
+    sql = ""
     params: list = [Kind.GOLD.value if source == "gold" else Kind.ANNOTATION.value]
     if source not in ("all", "gold"):
         sql += " AND p.name = ?"
@@ -60,7 +53,43 @@ def export_records(
     if upto is not None:
         sql += " AND a.article_id <= ?"
         params.append(upto)
-    sql += " ORDER BY a.article_id, p.name"
+    return sql + " ORDER BY a.article_id, p.name", params
+
+
+def selected_articles(
+    conn: Connection,
+    *,
+    source: str = "all",
+    status: str = "done",
+    articles: tuple[int | None, int | None] = (None, None),
+) -> list[tuple[int, str, str]]:
+    """(article id, content hash, annotator name) of each annotation export_records would
+    yield, in the same order, without texts or spans: what an export needs to know before
+    it starts (how many, the train/dev split, articles annotated twice)."""
+    where, params = _selection(source, status, articles)
+    sql = (
+        "SELECT a.article_id, t.content_hash, p.name FROM annotation AS a "
+        "JOIN article AS t ON t.id = a.article_id "
+        "JOIN annotator AS p ON p.id = a.annotator_id WHERE a.kind = ?" + where
+    )
+    return [tuple(row) for row in conn.exec_driver_sql(driver_sql(conn, sql), tuple(params))]
+
+
+def export_records(
+    conn: Connection,
+    *,
+    source: str = "all",
+    status: str = "done",
+    articles: tuple[int | None, int | None] = (None, None),
+    chunk: int = 500,
+) -> Iterator[AnnotatedRecord]:
+    """The annotations an export selects, as records with ``article_id`` set and their
+    spans by start, end, label: ``source`` "gold", "all" (every annotator's own) or one
+    annotator's name; ``status`` "done", "all" or another status; article ids in
+    ``articles`` = (after, upto] (None: no bound). Run it inside the export's one read
+    transaction (``conn``)."""
+    where, params = _selection(source, status, articles)
+    sql = _ANNOTATIONS + where
     raw = conn.connection.dbapi_connection
     assert raw is not None
     # PostgreSQL: a server-side cursor, so that the rows come a chunk at a time there too.

@@ -1,14 +1,26 @@
 """What the model-in-the-loop reads and writes: suggestions of an older model version
 superseded by a newer one in articles nobody has opened, the unopened articles of an
 annotator's queue, which sources had processed an article when it was seeded (from the
-event log), and the suggestion runs of many articles at once."""
+event log), the suggestion runs of many articles at once, and for `--order uncertain`
+each article's suggestions by source and the queue's new positions."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, Exists, and_, delete, exists, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Exists,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    select,
+    update,
+)
 from sqlmodel import col
 
 from annotator.domain.spans import Kind
@@ -70,19 +82,119 @@ def drop_superseded(
 
 def unopened_queue(conn: Connection, *, annotator_id: int, assigned: bool, limit: int) -> list[int]:
     """The next ``limit`` article ids this annotator will be served that nobody has opened:
-    in assignment mode their open queue items by position; in open mode (everyone gets
-    every article, in id order) the articles by id."""
-    if assigned:
-        query = (
-            select(col(QueueItem.article_id))
-            .join(Article, col(Article.id) == col(QueueItem.article_id))
-            .where(col(QueueItem.annotator_id) == annotator_id, col(QueueItem.open) == True)  # noqa: E712
-            .where(~_opened())
-            .order_by(col(QueueItem.position))
-        )
+    their open queue items by position; in open mode (everyone gets every article, the
+    queue filled a batch at a time in id order) then the articles not queued yet, by id."""
+    query = (
+        select(col(QueueItem.article_id))
+        .join(Article, col(Article.id) == col(QueueItem.article_id))
+        .where(col(QueueItem.annotator_id) == annotator_id, col(QueueItem.open) == True)  # noqa: E712
+        .where(~_opened())
+        .order_by(col(QueueItem.position))
+    )
+    found = [row[0] for row in conn.execute(query.limit(limit))]
+    if assigned or len(found) >= limit:
+        return found
+    synced = conn.execute(
+        select(col(Annotator.synced_upto)).where(col(Annotator.id) == annotator_id)
+    ).scalar_one_or_none()
+    rest = (
+        select(key(Article.id))
+        .where(col(Article.id) > (synced or 0), ~_opened())
+        .order_by(col(Article.id))
+        .limit(limit - len(found))
+    )
+    return found + [row[0] for row in conn.execute(rest)]
+
+
+def own_unopened(conn: Connection, *, annotator_id: int) -> list[int]:
+    """The article ids of the annotator's open queue items that they have not opened (no
+    annotation of their own yet), by position: what `--order` may reorder."""
+    own = exists().where(
+        col(Annotation.article_id) == col(QueueItem.article_id),
+        col(Annotation.annotator_id) == annotator_id,
+        col(Annotation.kind) == Kind.ANNOTATION.value,
+    )
+    query = (
+        select(col(QueueItem.article_id))
+        .where(col(QueueItem.annotator_id) == annotator_id, col(QueueItem.open) == True)  # noqa: E712
+        .where(~own)
+        .order_by(col(QueueItem.position), col(QueueItem.article_id))
+    )
+    return [row[0] for row in conn.execute(query)]
+
+
+def spans_by_source(
+    conn: Connection, article_ids: Sequence[int], *, scan_above: int = 4 * ID_SLICE
+) -> dict[int, dict[str, set[tuple[int, int, str]]]]:
+    """article id -> {source that processed it: its suggested (start, end, label)}; a
+    source that processed an article and found nothing maps to an empty set. More than
+    ``scan_above`` ids are read with one scan of each table (faster than many IN lists),
+    fewer by id."""
+    found: dict[int, dict[str, set[tuple[int, int, str]]]] = {i: {} for i in article_ids}
+    ids = sorted(found)
+    runs = select(col(SuggestionRun.article_id), col(SuggestionRun.source))
+    rows = select(
+        col(Suggestion.article_id),
+        col(Suggestion.source),
+        col(Suggestion.start),
+        col(Suggestion.end),
+        col(Suggestion.label),
+    )
+    if len(ids) > scan_above:
+        chunks: list[tuple] = [(runs, rows)]
     else:
-        query = select(key(Article.id)).where(~_opened()).order_by(col(Article.id))
-    return [row[0] for row in conn.execute(query.limit(limit))]
+        chunks = [
+            (
+                runs.where(col(SuggestionRun.article_id).in_(ids[i : i + ID_SLICE])),
+                rows.where(col(Suggestion.article_id).in_(ids[i : i + ID_SLICE])),
+            )
+            for i in range(0, len(ids), ID_SLICE)
+        ]
+    for run_query, row_query in chunks:
+        for article_id, source in conn.execute(run_query):
+            sources = found.get(article_id)
+            if sources is not None:
+                sources.setdefault(source, set())
+        for article_id, source, start, end, label in conn.execute(row_query):
+            sources = found.get(article_id)
+            if sources is not None:
+                sources.setdefault(source, set()).add((start, end, label))
+    return found
+
+
+def set_order(conn: Connection, *, annotator_id: int, ordered: Sequence[int]) -> int:
+    """Give the annotator's queue items of ``ordered`` the positions those items hold now,
+    sorted, in the order given: the items swap places among themselves and every other
+    item (finished, opened, or queued later in open mode) keeps its own. Returns how many
+    items moved."""
+    positions: dict[int, int] = {}
+    ids = list(ordered)
+    for i in range(0, len(ids), ID_SLICE):
+        rows = conn.execute(
+            select(col(QueueItem.article_id), col(QueueItem.position)).where(
+                col(QueueItem.annotator_id) == annotator_id,
+                col(QueueItem.article_id).in_(ids[i : i + ID_SLICE]),
+            )
+        )
+        positions.update({article_id: position for article_id, position in rows})
+    ids = [i for i in ids if i in positions]
+    slots = sorted(positions[i] for i in ids)
+    moves = [
+        {"a": article_id, "p": slot}
+        for article_id, slot in zip(ids, slots, strict=True)
+        if positions[article_id] != slot
+    ]
+    if moves:
+        conn.execute(
+            update(QueueItem)
+            .where(
+                col(QueueItem.annotator_id) == annotator_id,
+                col(QueueItem.article_id) == bindparam("a"),
+            )
+            .values(position=bindparam("p")),
+            moves,
+        )
+    return len(moves)
 
 
 def finished_count(conn: Connection, *, annotator_id: int) -> int:

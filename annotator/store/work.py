@@ -314,6 +314,15 @@ def has_suggestions(session: Session, *, article_id: int) -> bool:
     return found is not None
 
 
+def run_counts(session: Session, *, article_id: int) -> dict[str, int]:
+    """The suggestion sources that have processed the article, with how many suggestions
+    each has stored for it (0: found nothing, or its suggestions were superseded)."""
+    rows = session.connection().execute(
+        select(RUN.c.source, RUN.c.count).where(RUN.c.article_id == article_id)
+    )
+    return {source: count for source, count in rows}
+
+
 def suggested_spans(session: Session, *, article_id: int) -> list[Span]:
     """The article's machine suggestions as pending spans (every source, unmerged), each
     with its source in ``sources``."""

@@ -209,6 +209,13 @@ class AnnotateScreen(Screen):
         if words != self._model_words:
             self._model_words = words
             self._update_top()
+        notice = self._retrainer.take_notice()
+        if notice:
+            # A new model suggests now: say so, and read the next article ahead again
+            # (the copy read before has the older model's suggestions).
+            self._say(notice)
+            if self.life.article_id is not None:
+                self._read_ahead(self.life.article_id)
 
     @property
     def article_view(self) -> ArticleView:
