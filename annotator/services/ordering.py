@@ -62,7 +62,8 @@ def order_queue(store: Store, annotator: str, order: str) -> OrderReport | None:
             while refill_open_queue(session, person):
                 pass
         conn = session.connection()
-        annotator_id: int = person.id  # type: ignore[assignment]
+        assert person.id is not None  # ensure_annotator flushes a new annotator
+        annotator_id = person.id
         ids = loop.own_unopened(conn, annotator_id=annotator_id)
         found = loop.spans_by_source(conn, ids)
         scores = {article_id: disagreement(found[article_id]) for article_id in ids}
