@@ -475,7 +475,10 @@ _TEMPORARY = re.compile(r"^\.(?P<name>.+)\.annotator-(?P<pid>\d+)-[^.]+\.(tmp|ol
 
 # A temporary folder being filled (see unsynced_folder): files inside it are written in
 # place, without a rename or an fsync of their own.
-_UNSYNCED: ContextVar[tuple[str, list[Path]] | None] = ContextVar("unsynced", default=None)
+# (the folder's path with a trailing separator, the files written, the folders made)
+_UNSYNCED: ContextVar[tuple[str, list[Path], set[str]] | None] = ContextVar(
+    "unsynced", default=None
+)
 
 
 def temporary_prefix(name: str) -> str:
@@ -521,7 +524,7 @@ def unsynced_folder(folder: Path) -> Iterator[None]:
     at once (one syncfs on Linux, else an fsync per file). Measured: a brat export of
     30,000 annotations spent most of its time in 60,000 fsyncs."""
     written: list[Path] = []
-    token = _UNSYNCED.set((os.path.join(os.path.abspath(folder), ""), written))
+    token = _UNSYNCED.set((os.path.join(os.path.abspath(folder), ""), written, set()))
     try:
         yield
     finally:
@@ -628,13 +631,19 @@ def atomic_output(path: Path, mode: str = "w", encoding: str | None = "utf-8") -
     anything is created; an OSError on the way (a full disk, a read-only folder) is raised
     again naming ``path``, as a write() error does not name its file."""
     unsynced = _UNSYNCED.get()
-    if unsynced is not None and os.path.abspath(path).startswith(unsynced[0]):
-        # Inside a temporary folder this process made (and checked): no check per file.
-        path.parent.mkdir(parents=True, exist_ok=True)
-        unsynced[1].append(path)
-        with path.open(mode, encoding=encoding if "b" not in mode else None) as handle:
-            yield handle
-        return
+    if unsynced is not None:
+        name = os.path.abspath(path)
+        if name.startswith(unsynced[0]):
+            # Inside a temporary folder this process made (and checked): no check per
+            # file, and each subfolder made once (an export writes thousands of files).
+            parent = os.path.dirname(name)
+            if parent not in unsynced[2]:
+                os.makedirs(parent, exist_ok=True)
+                unsynced[2].add(parent)
+            unsynced[1].append(path)
+            with open(name, mode, encoding=encoding if "b" not in mode else None) as handle:
+                yield handle
+            return
     check_destination(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
