@@ -85,29 +85,46 @@ class RecordChecker:
 def prepared_rows(
     batch: list[tuple[AnnotatedRecord | ArticleRecord, str, str]], dialect: str
 ) -> list[tuple]:
-    """Rows for checked (record, kind, name) triples: (kind, name, article row with its
-    content hash first, status, note, spans as (start, end, label, origin) tuples, the
-    import event's payload as JSON text, what the record held that is not imported)."""
-    articles = add_hashes(
-        article_rows(
-            [item if isinstance(item, ArticleRecord) else item.article for item, _, _ in batch],
-            dialect,
-        )
+    """Rows for checked (record, kind, name) triples: (kind, name, article row without
+    its content hash, status, note, spans as (start, end, label, origin) tuples, what the
+    record held that is not imported). The importing process adds the hash and the import
+    event's payload (see finish_rows): in a large import it waits for this reading, which
+    runs in a child process, so work moved there shortens the whole."""
+    articles = article_rows(
+        [item if isinstance(item, ArticleRecord) else item.article for item, _, _ in batch],
+        dialect,
     )
     rows: list[tuple] = []
-    dumps = json.dumps
     origin_value = {origin: origin.value for origin in Origin}
     for (item, kind, name), article in zip(batch, articles, strict=True):
         if kind == ARTICLE:
-            rows.append((kind, name, article, "", "", [], "", []))
+            rows.append((kind, name, article, "", "", [], []))
             continue
         assert isinstance(item, AnnotatedRecord)
         spans = [(s.start, s.end, s.label, origin_value[s.origin]) for s in item.spans]
-        status = item.status.value
-        # json writes the span tuples as arrays: [start, end, label, origin].
-        payload = dumps({"status": status, "spans": spans}) if kind == ANNOTATION else ""
-        rows.append((kind, name, article, status, item.note, spans, payload, item.ignored))
+        rows.append((kind, name, article, item.status.value, item.note, spans, item.ignored))
     return rows
+
+
+def finish_rows(rows: list[tuple]) -> list[tuple]:
+    """prepared_rows' rows completed: the article row with its content hash first, and the
+    import event's payload (JSON text; "" but for an annotation) after the spans."""
+    dumps = json.dumps
+    hashed = add_hashes([row[2] for row in rows])
+    return [
+        (
+            kind,
+            name,
+            article,
+            status,
+            note,
+            spans,
+            # json writes the span tuples as arrays: [start, end, label, origin].
+            dumps({"status": status, "spans": spans}) if kind == ANNOTATION else "",
+            ignored,
+        )
+        for (kind, name, _, status, note, spans, ignored), article in zip(rows, hashed, strict=True)
+    ]
 
 
 def annotated_rows(

@@ -17,6 +17,7 @@ from annotator.services.annotated_rows import (
     SUGGESTIONS,
     RecordChecker,
     annotated_rows,
+    finish_rows,
     unit_size,
 )
 from annotator.services.background import from_subprocess
@@ -235,7 +236,7 @@ class _AnnotatedWriter:
 
     def add(self, rows: list[tuple]) -> None:
         """Queue rows (see annotated_rows.prepared_rows); a full chunk is staged at once."""
-        self.batch.extend(rows)
+        self.batch.extend(finish_rows(rows))
         if len(self.batch) >= self.chunk:
             self.flush()
 
