@@ -491,7 +491,12 @@ class ArticleResult:
 
 def read_gold(path: Path) -> dict[str, dict[tuple[int, int], str]]:
     """SHA-256 of the text -> {(start, end): label}; bad records stop with file:line."""
-    gold: dict[str, dict[tuple[int, int], str]] = {}
+    return {sha256(text): spans for text, spans in read_gold_records(path)}
+
+
+def read_gold_records(path: Path) -> list[tuple[str, dict[tuple[int, int], str]]]:
+    """(text, {(start, end): label}) per gold record; bad records stop with file:line."""
+    gold: list[tuple[str, dict[tuple[int, int], str]]] = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
@@ -501,8 +506,83 @@ def read_gold(path: Path) -> dict[str, dict[tuple[int, int], str]]:
             spans = {(int(s["start"]), int(s["end"])): str(s["label"]) for s in record["spans"]}
         except (ValueError, KeyError, TypeError) as exc:
             raise SystemExit(f"error: {path}:{number}: not a gold record ({exc})") from None
-        gold[sha256(text)] = spans
+        gold.append((text, spans))
     return gold
+
+
+@dataclass
+class Mapped:
+    """Gold records moved onto the text the import stored (furniture lines trimmed):
+    how many articles, and how many gold spans fell inside trimmed lines (dropped)."""
+
+    articles: int = 0
+    dropped: int = 0
+
+
+def trimmed_text(text: str, removed: list[str]) -> str:
+    """``text`` as the import stores it when it trimmed the lines ``removed`` (the same
+    trimming, domain.scraped, with exactly those lines as furniture)."""
+    from annotator.domain.scraped import Furniture, trim_furniture
+
+    return trim_furniture(text, Furniture(frozenset(removed))).text
+
+
+def map_offsets(original: str, trimmed: str, spans: dict[tuple[int, int], str]):
+    """``spans`` of ``original`` at their offsets in ``trimmed`` (which keeps the
+    original's untrimmed lines unchanged and in order); spans in trimmed lines are left
+    out. Returns (mapped spans, how many were left out)."""
+    import difflib
+
+    blocks = difflib.SequenceMatcher(None, original, trimmed, autojunk=False).get_matching_blocks()
+    mapped: dict[tuple[int, int], str] = {}
+    for (start, end), label in spans.items():
+        for a, b, size in blocks:
+            if a <= start and end <= a + size:
+                mapped[(b + start - a, b + end - a)] = label
+                break
+    return mapped, len(spans) - len(mapped)
+
+
+def gold_for_store(db: Path, records) -> tuple[dict[str, dict[tuple[int, int], str]], Mapped]:
+    """SHA-256 of the stored text -> gold spans. A record whose text the import trimmed
+    (site furniture: lines repeated across articles, listed in the article's
+    meta["trimmed"]) is matched by that trimming and its offsets mapped onto the stored
+    text."""
+    from sqlmodel import select
+
+    from annotator.store.engine import open_store
+    from annotator.store.models import Article
+
+    gold = {sha256(text): spans for text, spans in records}
+    mapped = Mapped()
+    store = open_store(db)
+    try:
+        with store.read() as session:
+            stored = [
+                (a.text, [t["text"] for t in a.meta.get("trimmed", [])])
+                for a in session.exec(select(Article))
+                if a.meta.get("trimmed") and sha256(a.text) not in gold
+            ]
+    finally:
+        store.dispose()
+    # The gold records that hold every trimmed line of a stored article: its candidates.
+    by_removed: dict[tuple[str, ...], list[tuple[str, dict]]] = {
+        tuple(removed): [] for _, removed in stored
+    }
+    for removed in by_removed:
+        wanted = set(removed)
+        for text, spans in records:
+            if all(line in text for line in wanted):
+                by_removed[removed].append((text, spans))
+    for text, removed in stored:
+        for original, spans in by_removed[tuple(removed)]:
+            if trimmed_text(original, removed) == text:
+                moved, dropped = map_offsets(original, text, spans)
+                gold[sha256(text)] = moved
+                mapped.articles += 1
+                mapped.dropped += dropped
+                break
+    return gold, mapped
 
 
 def sha256(text: str) -> str:
@@ -861,7 +941,14 @@ def build(folder: Path, articles: list[dict], source: str, seed: int = 0) -> tup
 
 
 def run_one(db: Path, gold_path: Path, annotator: str, features: set[str], scheme: str | None):
-    gold = read_gold(gold_path)
+    gold, mapped = gold_for_store(db, read_gold_records(gold_path))
+    if mapped.articles:
+        print(
+            f"{db.name}: {mapped.articles} gold article(s) matched to the text the import stored"
+            f" (furniture lines trimmed), offsets mapped; {mapped.dropped} gold span(s) were in"
+            " trimmed lines and are left out",
+            file=sys.stderr,
+        )
     return asyncio.run(drive(db, gold, annotator, features, scheme))
 
 
