@@ -59,7 +59,7 @@ from annotator.domain.editing import Change, Editor, EditRefused
 from annotator.domain.spans import Span
 
 K, P, B, H, M = 0.28, 1.1, 0.1, 0.4, 1.35
-FEATURES = ("search", "every", "jump", "fit")
+FEATURES = ("search", "every", "jump", "fit", "hints")
 
 # The planner's key names are tmux's; the pilot's for each (single characters are the same).
 PILOT = {
@@ -99,6 +99,9 @@ class Sim:
     editor: Editor
     last: Change | None = None
     query: str = ""
+    # The jump hints `r` would draw now (label -> token index), as the real screen computes
+    # them for what it shows; valid only for the state they were read in (None: unknown).
+    hints: dict[str, int] | None = None
 
     def clone(self) -> Sim:
         old = self.editor
@@ -107,7 +110,7 @@ class Sim:
         new.spans = list(old.spans)
         new.cursor, new.anchor, new.current = old.cursor, old.anchor, old.current
         new._runs = getattr(old, "_runs", None)
-        return Sim(new, self.last, self.query)
+        return Sim(new, self.last, self.query, self.hints)
 
 
 def find(editor: Editor, query: str) -> None:
@@ -125,7 +128,18 @@ def press(sim: Sim, keys: list[str], labels: dict[str, str]) -> None:
     while index < len(keys):
         key = keys[index]
         change: Change | None = None
-        if key == "Tab":
+        hints, sim.hints = sim.hints, None  # any key changes what the hints would be
+        if key == "r":
+            if hints is None:
+                raise EditRefused("no jump hints known here")
+            typed = ""
+            while typed not in hints:
+                index += 1
+                typed += keys[index]
+                if not any(label.startswith(typed) for label in hints):
+                    raise EditRefused(f"no jump hint {typed!r}")
+            ed.move_to_char(ed.tokens[hints[typed]][0])
+        elif key == "Tab":
             ed.next_span(1)
         elif key == "BTab":
             ed.next_span(-1)
@@ -171,6 +185,18 @@ def press(sim: Sim, keys: list[str], labels: dict[str, str]) -> None:
         index += 1
 
 
+def eats_letter(keys: list[str], hints: dict[str, int] | None) -> bool:
+    """Whether a one-letter jump hint is followed by another letter key: typed while the
+    article opens, the screen would take that letter as the hint's second (labels have
+    at most two letters), so the replayed keys could differ from the planned ones."""
+    for at, key in enumerate(keys[:-2]):
+        if key == "r" and hints and keys[at + 1] in hints:
+            follows = keys[at + 2]
+            if len(follows) == 1 and follows.isalpha():
+                return True
+    return False
+
+
 def errors(ed: Editor, gold: set[tuple[int, int, str]]) -> int:
     have = {s.key for s in ed.spans}
     return len(have - gold) + len(gold - have)
@@ -209,6 +235,13 @@ class Planner:
                     options.append(([key] * count, ["navigation"] * count))
                     break
         first = ed.token_at_char(target.start)
+        for label, index in self._hints_at(sim, target.start, target.end):
+            probe = sim.clone()
+            probe.editor.move_to_char(ed.tokens[index][0])
+            if probe.editor.current == target:
+                keys = ["r", *label]
+                options.append((keys, ["navigation"] * len(keys)))
+                break
         if first is not None:
             probe = sim.clone()
             delta = first - ed.cursor
@@ -245,6 +278,12 @@ class Planner:
                 best = (cost, keys)
         assert best is not None
         nav = best[1]
+        hint = self._hint_of(sim, first)
+        if hint is not None:
+            keys = ["r", *hint]
+            options.append(
+                (keys + ["S-Right"] * width, ["navigation"] * len(keys) + ["selection"] * width)
+            )
         if width == 0 and not nav and ed.anchor is None:
             options.append(([], []))  # the cursor token: a digit labels it
         options.append(
@@ -332,6 +371,22 @@ class Planner:
                 steps.append(Step(keys + [self.key_of[label]], roles + ["label"], kind))
         return steps
 
+    def _hint_of(self, sim: Sim, token: int) -> str | None:
+        """The jump hint over ``token`` now, if hints may be used and it has one."""
+        if "hints" not in self.features or not sim.hints:
+            return None
+        return next((label for label, index in sim.hints.items() if index == token), None)
+
+    def _hints_at(self, sim: Sim, start: int, end: int) -> list[tuple[str, int]]:
+        """The jump hints now over tokens inside characters [start, end), shortest first."""
+        if "hints" not in self.features or not sim.hints:
+            return []
+        tokens = sim.editor.tokens
+        found = [
+            (label, index) for label, index in sim.hints.items() if start <= tokens[index][0] < end
+        ]
+        return sorted(found, key=lambda item: len(item[0]))
+
     @staticmethod
     def _repeatable(sim: Sim) -> bool:
         """True when `e` after the last edit could touch another mention."""
@@ -345,41 +400,52 @@ class Planner:
         return text.count(text[span.start : span.end]) > 1
 
     def plan(self, sim: Sim, gold: dict[tuple[int, int], str]) -> tuple[list[Step], bool]:
-        """Steps that take ``sim`` to ``gold``; and whether they reach it."""
+        """Steps that take ``sim`` to ``gold``; and whether they reach it (no jump hints:
+        what they show depends on the screen; drive() plans step by step with them)."""
         gold_keys = {(s, e, lab) for (s, e), lab in gold.items()}
         steps: list[Step] = []
         while True:
-            now = errors(sim.editor, gold_keys)
-            if now == 0:
+            if errors(sim.editor, gold_keys) == 0:
                 return steps, True
-            best: tuple[float, int, Step, Sim] | None = None
-            for base in self.candidates(sim, gold):
-                probe = sim.clone()
-                try:
-                    press(probe, base.keys, self.labels)
-                except (EditRefused, AssertionError, IndexError):
-                    continue
-                tries = [(base, probe)]
-                if "every" in self.features and self._repeatable(probe):
-                    more = probe.clone()
-                    try:
-                        press(more, ["e"], self.labels)
-                        tries.append(
-                            (Step([*base.keys, "e"], [*base.roles, "label"], base.kind), more)
-                        )
-                    except EditRefused:
-                        pass
-                for step, result in tries:
-                    gain = now - errors(result.editor, gold_keys)
-                    if gain <= 0:
-                        continue
-                    score = gain / max(1, step.cost)
-                    if best is None or (score, -step.cost) > (best[0], -best[1]):
-                        best = (score, step.cost, step, result)
-            if best is None:
+            sim.hints = None
+            found = self.step(sim, gold)
+            if found is None:
                 return steps, False
-            steps.append(best[2])
-            sim.editor, sim.last, sim.query = best[3].editor, best[3].last, best[3].query
+            steps.append(found[0])
+            sim.editor, sim.last, sim.query = found[1].editor, found[1].last, found[1].query
+
+    def step(self, sim: Sim, gold: dict[tuple[int, int], str]) -> tuple[Step, Sim] | None:
+        """The step that removes the most errors per key from ``sim``, and the state it
+        leads to; None when no step removes any."""
+        gold_keys = {(s, e, lab) for (s, e), lab in gold.items()}
+        now = errors(sim.editor, gold_keys)
+        best: tuple[float, int, Step, Sim] | None = None
+        for base in self.candidates(sim, gold):
+            if eats_letter(base.keys, sim.hints):
+                continue
+            probe = sim.clone()
+            try:
+                press(probe, base.keys, self.labels)
+            except (EditRefused, AssertionError, IndexError):
+                continue
+            tries = [(base, probe)]
+            if "every" in self.features and self._repeatable(probe):
+                more = probe.clone()
+                try:
+                    press(more, ["e"], self.labels)
+                    tries.append((Step([*base.keys, "e"], [*base.roles, "label"], base.kind), more))
+                except EditRefused:
+                    pass
+            for step, result in tries:
+                gain = now - errors(result.editor, gold_keys)
+                if gain <= 0:
+                    continue
+                score = gain / max(1, step.cost)
+                if best is None or (score, -step.cost) > (best[0], -best[1]):
+                    best = (score, step.cost, step, result)
+        if best is None:
+            return None
+        return best[2], best[3]
 
 
 # --- corrections, and the KLM of both tools ------------------------------------------------
@@ -652,18 +718,52 @@ async def drive(db: Path, gold, annotator: str, features: set[str], scheme_name:
                 continue
             sim = Sim(Sim(editor).clone().editor, query=screen._last_query)
             fixes = corrections(editor, spans)
-            steps, planned = planner.plan(sim, spans)
+            gold_keys = {(s, e, lab) for (s, e), lab in spans.items()}
+            # Step by step: plan one fix from what the screen shows, press its keys, and
+            # check that the screen did what the plan expected (jump hints depend on the
+            # view, so they are read from the screen before each step).
+            steps: list[Step] = []
+            problem = ""
+            while errors(sim.editor, gold_keys):
+                sim.hints = screen.hint_targets() if "hints" in features else None
+                found = planner.step(sim, spans)
+                if found is None:
+                    problem = (
+                        f"no plan reaches the gold ({errors(sim.editor, gold_keys)} spans differ)"
+                    )
+                    break
+                step, after = found
+                for key in step.keys:
+                    await pilot.press(*pilot_keys(key))
+                await pilot.pause()
+                steps.append(step)
+                if not same_state(after.editor, screen.editor):
+                    problem = (
+                        f"the screen did not do what the plan expected after {' '.join(step.keys)}"
+                    )
+                    break
+                sim = after
             keys = [k for step in steps for k in step.keys] + ["a"]
-            result = ArticleResult(previous, digest, len(spans), fixes, steps, planned, keys=keys)
-            if not planned:
-                result.problem = f"no plan reaches the gold ({errors(sim.editor, {(s, e, lab) for (s, e), lab in spans.items()})} spans differ)"
+            result = ArticleResult(
+                previous, digest, len(spans), fixes, steps, not problem, problem=problem, keys=keys
+            )
             results.append(result)
-            for key in keys:
-                await pilot.press(*pilot_keys(key))
+            await pilot.press("a")
         await asyncio.to_thread(screen.db.wait_idle, 10)
         await pilot.pause()
     verify(db, annotator, gold, results)
     return results
+
+
+def same_state(planned: Editor, shown: Editor) -> bool:
+    """Whether the screen's editor is where the planner's copy of it is."""
+    return [(x.key, x.origin) for x in planned.spans] == [
+        (x.key, x.origin) for x in shown.spans
+    ] and (planned.cursor, planned.anchor, planned.current) == (
+        shown.cursor,
+        shown.anchor,
+        shown.current,
+    )
 
 
 def stored_spans(db: Path, annotator: str) -> dict[int, tuple[str, set[tuple[int, int, str]]]]:

@@ -151,6 +151,7 @@ class AnnotateScreen(Screen):
         # Jump hints while shown (label -> token index), and the letters typed so far.
         self._hints: dict[str, int] | None = None
         self._hint_typed = ""
+        self._hint_queue: list[str] | None = None  # letters typed after `r` while waiting
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -465,6 +466,7 @@ class AnnotateScreen(Screen):
         until the database has the article, and everything typed after a waiting edit
         waits behind it, in order)."""
         self.life.key_pressed()
+        self._hint_queue = None  # a key ends the letters of a waiting `r`
         if self._hints is not None:
             self._drop_hints()  # any other key takes the jump hints away
         if self.life.must_wait(edit):
@@ -577,6 +579,8 @@ class AnnotateScreen(Screen):
         self._edit(lambda e: e.label(label.name))
 
     def on_key(self, event: events.Key) -> None:
+        if self._hint_queue is not None and self._queued_hint_key(event):
+            return
         if self._hints is not None and self._hint_key(event):
             return
         # Letter hotkeys a scheme adds (digits are bindings); reserved keys never get here.
@@ -897,24 +901,44 @@ class AnnotateScreen(Screen):
 
     def action_hints(self) -> None:
         """Draw a label of one or two letters over every word in view; typing one puts
-        the cursor on its word (a label key then labels it)."""
+        the cursor on its word (a label key then labels it). Pressed while keys wait for
+        the article to open, it waits too, and the letters typed after it (at most two,
+        the longest label) wait with it as its letters."""
+        letters: list[str] = []
+        waits = self.life.must_wait(False)
+        self._key(lambda: self._hints_now(letters), edit=False)
+        if waits:
+            self._hint_queue = letters
+
+    def _hints_now(self, letters: list[str]) -> None:
+        if self._hint_queue is letters:
+            self._hint_queue = None
         editor = self.editor
-        self.life.key_pressed()
         if editor is None or not editor.tokens:
             return
-        if self.life.waiting:
-            # Letters typed now would run as their own keys once the article opens.
-            self._say("jump hints wait until the article is open")
+        if letters == ["escape"]:
+            self._say("jump cancelled")
             return
-        view = self.article_view.in_view()
-        found = (
-            {} if view is None else hints.targets(editor.text, editor.tokens, *view, editor.cursor)
-        )
+        found = self.hint_targets()
         if not found:
             self._say("no word in view to jump to")
             return
         self._hints, self._hint_typed = found, ""
         self._show_hints([], "jump: type the letters on a word (escape: cancel)")
+        for at, letter in enumerate(letters):
+            if self._hints is None:
+                dropped = "".join(letters[at:])
+                self._say(f"{self._message}; “{dropped}” typed while opening was dropped")
+                break
+            self._hint_letter(letter)
+
+    def hint_targets(self) -> dict[str, int]:
+        """The jump hints `r` draws now: label -> token index of each word in view."""
+        editor = self.editor
+        view = self.article_view.in_view()
+        if editor is None or view is None:
+            return {}
+        return hints.targets(editor.text, editor.tokens, *view, editor.cursor)
 
     def _show_hints(self, before: list[tuple[int, int]], message: str) -> None:
         """Repaint the hints (no scrolling: they name what is in view) and say ``message``."""
@@ -946,6 +970,31 @@ class AnnotateScreen(Screen):
             self._drop_hints()
             return False
         event.stop()
+        self._hint_letter(character)
+        return True
+
+    def _queued_hint_key(self, event: events.Key) -> bool:
+        """A key while `r` waits for the article to open: its letters wait with it."""
+        letters = self._hint_queue
+        assert letters is not None
+        character = event.character
+        if event.key == "escape":
+            event.stop()
+            letters[:] = ["escape"]
+            self._hint_queue = None
+            return True
+        if character and len(character) == 1 and character in hints.ALPHABET:
+            event.stop()
+            letters.append(character)
+            if len(letters) >= 2:
+                self._hint_queue = None  # no label is longer
+            return True
+        self._hint_queue = None  # any other key ends the letters; it waits as itself
+        return False
+
+    def _hint_letter(self, character: str) -> None:
+        """One letter typed while hints are shown: narrow them, or jump."""
+        assert self._hints is not None
         typed = self._hint_typed + character
         left = hints.narrowed(self._hints, typed)
         if typed in left and self.editor is not None:
@@ -963,7 +1012,6 @@ class AnnotateScreen(Screen):
             self._show_hints(before, f"jump: “{typed}”, one more letter (escape: cancel)")
         else:
             self._drop_hints(f"no jump hint “{typed}”")
-        return True
 
     # --- spaCy in the background ----------------------------------------------------------------
 
