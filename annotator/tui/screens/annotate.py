@@ -267,7 +267,8 @@ class AnnotateScreen(Screen):
             self.loaded.layers, self.loaded.context = article.layers, article.context
             self.history = article.history
         self._titles[article.article_id] = article.title
-        self._message = message.note
+        if message.note or self._hints is None:
+            self._message = message.note  # (hints shown on the preview keep saying so)
         self._update_bars()
         self._read_ahead(article.article_id)
         if opened.replay:
