@@ -101,3 +101,33 @@ async def test_hints_escape_cancels_and_other_keys_work_as_before(article):
         assert screen._hints is None
     spans = stored(article)[1][1]
     assert [s.origin.value for s in spans if s.label == "DATE"] == ["accepted"]
+
+
+async def test_hints_typed_while_the_article_opens_wait_with_their_letters(article):
+    import threading
+
+    from annotator.domain.lifecycle import Phase
+    from tests.tui.conftest import settle
+    from tests.tui.test_tui_lifecycle import HeldSession, app_for
+
+    gate = threading.Event()  # the database opens the article only once it is set
+    app = app_for(article, lambda: HeldSession(open_store(article), "ana", gate))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await pilot.pause()
+        assert screen.life.phase is Phase.PREVIEW
+        sarmada = _at("Sarmada")
+        found = screen.hint_targets()
+        label = next(k for k, i in found.items() if screen.editor.tokens[i][0] == sarmada[0])
+        # shift+right selects at once; 7 is an edit, so it waits, and every key behind it.
+        await pilot.press("shift+right", "7")
+        await pilot.press("r", *label, "4")
+        assert len(screen.life.waiting) == 3  # 7, r (its letters wait with it), 4
+        assert screen._hints is None  # nothing is jumped to before the article is open
+        gate.set()
+        await settle(pilot, screen)
+        assert screen.life.phase is Phase.OPEN and screen.life.waiting == []
+        assert screen._hints is None and screen.editor.cursor_chars() == sarmada
+    spans = stored(article)[1][1]
+    assert Span(*sarmada, "LOCATION") in spans
+    assert Span(0, len("Shelling near"), "DATE") in spans  # the edit that waited
