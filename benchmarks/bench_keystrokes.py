@@ -42,7 +42,9 @@ is in view), presses its keys, and checks that the screen's editor is where the 
 expected. Gold articles whose site furniture the import trimmed (lines repeated across
 articles, listed in the article's meta) are matched by that trimming and their offsets
 mapped onto the stored text; the spans inside trimmed lines are left out, and it says so. `--keys-out` writes, per article (SHA-256 of its text), the keys in tmux names
-(`text:` entries are typed text), which replayed in tmux give the same annotations.
+(`text:` entries are typed text), which replayed in tmux give the same annotations: in
+a 120x40 window, the size the benchmark drives the app at (jump hints name the words in
+view), with no COLUMNS or LINES in the app's environment (they would override the size).
 """
 
 from __future__ import annotations
