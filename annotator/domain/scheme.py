@@ -11,7 +11,7 @@ from typing import Any
 from annotator.domain.errors import SchemeError
 
 # Keys the annotation screen binds itself; a scheme may not take them as label hotkeys.
-RESERVED_KEYS = frozenset("a s f u p n q h l j k A / ? [ ] { } space tab e w W b".split())
+RESERVED_KEYS = frozenset("a s f u p n q h l j k A / ? [ ] { } space tab e w W b r".split())
 POSITION_KEYS = "1234567890"  # the N-th label answers to the N-th of these keys
 
 NAMED_COLOURS = {

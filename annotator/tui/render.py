@@ -33,6 +33,10 @@ SELECTION = Style(
 )
 CURRENT = Style(reverse=True, bold=True)
 BLACK = Color.parse("#000000")
+# A jump hint, drawn over the first letters of its word (same length: nothing moves).
+HINT = Style(
+    background=Color.parse("#ffd700"), foreground=BLACK, bold=True, reverse=False, underline=False
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +46,13 @@ class Marks:
     cursor: tuple[int, int] | None = None
     selection: tuple[int, int] | None = None
     current: Span | None = None
+    # Jump hints: (article offset of a word, the label drawn over its first letters).
+    hints: tuple[tuple[int, str], ...] = ()
 
     def ranges(self) -> list[tuple[int, int]]:
         """Character ranges these marks touch (to know which chunks to repaint)."""
         found = [r for r in (self.cursor, self.selection) if r is not None]
+        found.extend((at, at + len(label)) for at, label in self.hints)
         if self.current is not None:
             found.append((self.current.start, self.current.end))
         return found
@@ -116,6 +123,11 @@ class Painter:
         for mark in (marks.cursor, marks.selection):
             if mark is not None:
                 cuts.update(p for p in mark if start < p < end)
+        hinted: dict[int, str] = {}  # article offset -> the hint letter drawn there
+        for at, label in marks.hints:
+            if start <= at and at + len(label) <= end:
+                hinted.update((at + i, letter) for i, letter in enumerate(label))
+                cuts.update((at, at + len(label)))
         points = sorted(cuts)
 
         text_parts: list[str] = []
@@ -149,6 +161,11 @@ class Painter:
                 style = SELECTION if style is None else style + SELECTION
             if cursor is not None and cursor[0] <= a and b <= cursor[1]:
                 style = CURSOR if style is None else style + CURSOR
+            if hinted and a in hinted:
+                # The hint's letters in place of the word's first ones (plain text; the
+                # cuts above keep a piece wholly inside or outside a hint).
+                piece = "".join(hinted[i] for i in range(a, b))
+                style = HINT if style is None else style + HINT
             text_parts.append(piece)
             if style is not None:
                 style_spans.append(StyleSpan(at, at + len(piece), style))

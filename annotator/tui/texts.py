@@ -55,6 +55,10 @@ ANNOTATE_HELP = [
         "select the next / previous capitalised name that has no span (a label key labels it)",
     ),
     ("b", "fit the current span to its name: drop a leading “the”, grow to the whole name"),
+    (
+        "r",
+        "jump hints: letters over the words in view; type a word's letters to put the cursor there",
+    ),
     ("t", "show / hide label tags after spans"),
     ("ctrl+r", "try again to open the article, after opening failed"),
     ("mouse", "click a span or word to put the cursor there; drag to select"),
@@ -89,6 +93,7 @@ REVIEW_HELP = [
     ("p / n", "previous / next article you reviewed"),
     ("→ ← ↓ ↑, shift+→ ←", "move the cursor, select"),
     ("/", "find text"),
+    ("r", "jump hints: type the letters shown on a word to put the cursor there"),
     ("ctrl+r", "try again to open the article, after opening failed"),
     ("q", "quit (waits until every change is stored)"),
 ]

@@ -29,6 +29,18 @@ def test_tui_snapshot_help(project, snap_compare, size):
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+def test_tui_snapshot_jump_hints(project, snap_compare, size):
+    """`r`: a letter drawn over the first letter of every word in view, the text in place."""
+
+    async def prepare(pilot):
+        await settle(pilot, pilot.app.screen)
+        await pilot.press("r")
+        await pilot.pause()
+
+    assert snap_compare(make_app(project), terminal_size=size, run_before=prepare)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
 def test_tui_snapshot_long_article_after_moves(tmp_path, snap_compare, size):
     """A long article after moves that scroll: the cursor and current span stay in view."""
     from annotator.store.engine import open_store

@@ -21,6 +21,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.style import Style
 
+from annotator.domain import hints
 from annotator.domain.editing import Change, Editor, EditRefused, fallback_tokens
 from annotator.domain.history import EDIT, REDO, UNDO, History
 from annotator.domain.lifecycle import Lifecycle, Phase, describe_unsaved
@@ -120,6 +121,7 @@ class AnnotateScreen(Screen):
         Binding("w", "next_name(1)", "next missing name", show=False),
         Binding("W", "next_name(-1)", "previous missing name", show=False),
         Binding("b", "fit", "fit span to name", show=False),
+        Binding("r", "hints", "jump hints", show=False),
     ]
 
     MODE = ScreenMode()
@@ -157,6 +159,10 @@ class AnnotateScreen(Screen):
         self._quitting = False
         self._had_unsaved = False  # some change was shown as not saved since the last "saved"
         self._titles: dict[int, str] = {}  # article id -> title, for the list of unsaved work
+        # Jump hints while shown (label -> token index), and the letters typed so far.
+        self._hints: dict[str, int] | None = None
+        self._hint_typed = ""
+        self._hint_queue: list[str] | None = None  # letters typed after `r` while waiting
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -279,7 +285,8 @@ class AnnotateScreen(Screen):
             self.loaded.layers, self.loaded.context = article.layers, article.context
             self.history = article.history
         self._titles[article.article_id] = article.title
-        self._message = message.note
+        if message.note or self._hints is None:
+            self._message = message.note  # (hints shown on the preview keep saying so)
         self._update_bars()
         self._read_ahead(article.article_id)
         if opened.replay:
@@ -303,6 +310,7 @@ class AnnotateScreen(Screen):
         self.loaded = article
         self.history = article.history
         self.shown = visible(article.text)
+        self._hints = None
         tokens = article.tokens if article.tokens is not None else fallback_tokens(article.text)
         self.editor = Editor(article.text, tokens, article.spans)
 
@@ -412,7 +420,16 @@ class AnnotateScreen(Screen):
             cursor=self.editor.cursor_chars(),
             selection=self.editor.selection_chars(),
             current=self.editor.current,
+            hints=self._hint_marks(),
         )
+
+    def _hint_marks(self) -> tuple[tuple[int, str], ...]:
+        """The jump hints still reachable with the letters typed, as (offset, label)."""
+        if self._hints is None or self.editor is None:
+            return ()
+        tokens = self.editor.tokens
+        live = hints.narrowed(self._hints, self._hint_typed)
+        return tuple((tokens[index][0], label) for label, index in live.items())
 
     def _repaint(self, dirty: list[tuple[int, int]]) -> None:
         if self.editor is None:
@@ -468,6 +485,9 @@ class AnnotateScreen(Screen):
         until the database has the article, and everything typed after a waiting edit
         waits behind it, in order)."""
         self.life.key_pressed()
+        self._hint_queue = None  # a key ends the letters of a waiting `r`
+        if self._hints is not None:
+            self._drop_hints()  # any other key takes the jump hints away
         if self.life.must_wait(edit):
             self.life.wait(run)
             self._update_info()
@@ -578,6 +598,10 @@ class AnnotateScreen(Screen):
         self._edit(lambda e: e.label(label.name))
 
     def on_key(self, event: events.Key) -> None:
+        if self._hint_queue is not None and self._queued_hint_key(event):
+            return
+        if self._hints is not None and self._hint_key(event):
+            return
         # Letter hotkeys a scheme adds (digits are bindings); reserved keys never get here.
         character = event.character
         if character and character not in RESERVED_KEYS and not character.isdigit():
@@ -896,6 +920,122 @@ class AnnotateScreen(Screen):
             self._repaint(before)
 
         self._key(run, edit=False)
+
+    # --- jump hints ----------------------------------------------------------------------------
+
+    def action_hints(self) -> None:
+        """Draw a label of one or two letters over every word in view; typing one puts
+        the cursor on its word (a label key then labels it). Pressed while keys wait for
+        the article to open, it waits too, and the letters typed after it (at most two,
+        the longest label) wait with it as its letters."""
+        letters: list[str] = []
+        waits = self.life.must_wait(False)
+        self._key(lambda: self._hints_now(letters), edit=False)
+        if waits:
+            self._hint_queue = letters
+
+    def _hints_now(self, letters: list[str]) -> None:
+        if self._hint_queue is letters:
+            self._hint_queue = None
+        editor = self.editor
+        if editor is None or not editor.tokens:
+            return
+        if letters == ["escape"]:
+            self._say("jump cancelled")
+            return
+        found = self.hint_targets()
+        if not found:
+            self._say("no word in view to jump to")
+            return
+        self._hints, self._hint_typed = found, ""
+        self._show_hints([], "jump: type the letters on a word (escape: cancel)")
+        for at, letter in enumerate(letters):
+            if self._hints is None:
+                dropped = "".join(letters[at:])
+                self._say(f"{self._message}; “{dropped}” typed while opening was dropped")
+                break
+            self._hint_letter(letter)
+
+    def hint_targets(self) -> dict[str, int]:
+        """The jump hints `r` draws now: label -> token index of each word in view."""
+        editor = self.editor
+        view = self.article_view.in_view()
+        if editor is None or view is None:
+            return {}
+        return hints.targets(editor.text, editor.tokens, *view, editor.cursor)
+
+    def _show_hints(self, before: list[tuple[int, int]], message: str) -> None:
+        """Repaint the hints (no scrolling: they name what is in view) and say ``message``."""
+        assert self.editor is not None
+        self._message = message
+        self.article_view.update_marks(list(self.editor.spans), self._marks(), before)
+        self._update_info()
+        self.app.key_handled()  # type: ignore[attr-defined]
+
+    def _drop_hints(self, message: str = "") -> None:
+        if self._hints is None or self.editor is None:
+            self._hints = None
+            return
+        before = self._marks().ranges()
+        self._hints, self._hint_typed = None, ""
+        self._show_hints(before, message)
+
+    def _hint_key(self, event: events.Key) -> bool:
+        """A key while hints are shown: a hint letter narrows them or jumps, escape
+        cancels; any other key takes them away and does what it does. True when the key
+        was a hint's."""
+        assert self._hints is not None
+        if event.key == "escape":
+            event.stop()
+            self._drop_hints("jump cancelled")
+            return True
+        character = event.character
+        if not character or len(character) != 1 or character not in hints.ALPHABET:
+            self._drop_hints()
+            return False
+        event.stop()
+        self._hint_letter(character)
+        return True
+
+    def _queued_hint_key(self, event: events.Key) -> bool:
+        """A key while `r` waits for the article to open: its letters wait with it."""
+        letters = self._hint_queue
+        assert letters is not None
+        character = event.character
+        if event.key == "escape":
+            event.stop()
+            letters[:] = ["escape"]
+            self._hint_queue = None
+            return True
+        if character and len(character) == 1 and character in hints.ALPHABET:
+            event.stop()
+            letters.append(character)
+            if len(letters) >= 2:
+                self._hint_queue = None  # no label is longer
+            return True
+        self._hint_queue = None  # any other key ends the letters; it waits as itself
+        return False
+
+    def _hint_letter(self, character: str) -> None:
+        """One letter typed while hints are shown: narrow them, or jump."""
+        assert self._hints is not None
+        typed = self._hint_typed + character
+        left = hints.narrowed(self._hints, typed)
+        if typed in left and self.editor is not None:
+            editor = self.editor
+            before = self._marks().ranges()
+            self._hints, self._hint_typed = None, ""
+            start, end = editor.tokens[left[typed]]
+            editor.move_to_char(start)
+            word = texts.short(editor.text[start:end])
+            self._message = f"cursor on “{word}”: a label key labels it, shift+→ extends"
+            self._repaint(before)
+        elif left:
+            before = self._marks().ranges()
+            self._hint_typed = typed
+            self._show_hints(before, f"jump: “{typed}”, one more letter (escape: cancel)")
+        else:
+            self._drop_hints(f"no jump hint “{typed}”")
 
     # --- spaCy in the background ----------------------------------------------------------------
 

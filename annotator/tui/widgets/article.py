@@ -440,6 +440,22 @@ class ArticleView(VerticalScroll, inherit_bindings=False):
             painted.offset_of(text[0]), painted.offset_of(text[-1]), painted.offset_of(under)
         )
 
+    def in_view(self) -> tuple[int, int] | None:
+        """The article offsets of the first and last characters drawn in the rows the
+        view shows now; None before a layout or in an empty view."""
+        top = int(self.scroll_y)
+        height = max(1, self.scrollable_content_region.height)
+        first = last = None
+        for row in range(top, top + height):
+            shown = self.row(row, 0)
+            if shown is None:
+                break
+            if shown.first is not None and first is None:
+                first = shown.first
+            if shown.last is not None:
+                last = shown.last
+        return None if first is None or last is None else (first, last)
+
     def line_target(
         self, offset: int, direction: int, tokens: Sequence[tuple[int, int]]
     ) -> int | None:
