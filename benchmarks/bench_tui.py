@@ -54,14 +54,15 @@ from textual.content import Span as StyleSpan
 from textual.widgets import Static
 
 from annotator.domain.spans import Span
-
-# A tmux server of this run's own: a server another program started (perhaps at a lower
-# priority) would run our programs and the baselines at its priority.
-TMUX = ["tmux", "-L", f"annotator-bench-{os.getpid()}"]
 from annotator.services.schemes import find_scheme
 from annotator.store.engine import open_store
 from annotator.store.models import Article, SuggestionRun
 from annotator.store.models import Suggestion as SuggestionRow
+
+# A tmux server of this run's own: a server another program started (perhaps at a lower
+# priority) would run our programs and the baselines at its priority.
+TMUX = ["tmux", "-L", f"annotator-bench-{os.getpid()}"]
+
 
 WORDS = (
     "the forces village shelling province rebels regime ceasefire airstrike convoy crossing "

@@ -227,7 +227,9 @@ def test_cli_suggest_empty_database(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("how", ["SIGKILL", "SIGINT"])
 def test_cli_suggest_interrupted_run_resumes_where_it_stopped(tmp_path, how):
-    texts = _texts(4000)
+    # Enough articles that the run is still going when the signal comes, on a loaded
+    # machine too (4,000 could all be stored between the first commit and the signal).
+    texts = _texts(20_000)
     db = tmp_path / "run.db"
     _make_db(db, texts)
     proc = subprocess.Popen(

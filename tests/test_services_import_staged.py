@@ -127,8 +127,9 @@ def test_import_staged_interrupt_reports_nothing_stored(store, db_path, tmp_path
 
 
 def test_import_staged_cli_interrupt_message(db_path, tmp_path):
-    """The command says what it kept: SIGINT while it stages a large import."""
-    path = _tasks(tmp_path / "big.jsonl", 20_000)
+    """The command says what it kept: SIGINT while it stages a large import (large
+    enough that it is still staging when the signal comes, however fast the machine)."""
+    path = _tasks(tmp_path / "big.jsonl", 100_000)
     proc = subprocess.Popen(
         [
             sys.executable,
