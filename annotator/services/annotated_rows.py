@@ -88,8 +88,9 @@ def prepared_rows(
     """Rows for checked (record, kind, name) triples: (kind, name, article row without
     its content hash, status, note, spans as (start, end, label, origin) tuples, what the
     record held that is not imported). The importing process adds the hash and the import
-    event's payload (see finish_rows): in a large import it waits for this reading, which
-    runs in a child process, so work moved there shortens the whole."""
+    event's payload (see finish_rows): in a large import this reading runs in a child
+    process and the importing one waits for it, so what the importing process does
+    instead shortens the whole."""
     articles = article_rows(
         [item if isinstance(item, ArticleRecord) else item.article for item, _, _ in batch],
         dialect,
