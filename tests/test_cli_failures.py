@@ -384,3 +384,30 @@ def test_store_json_columns_refuse_nan(store):
             session.add(Article(content_hash="h", text="t", meta={"score": float("nan")}))
     with store.read() as session:
         assert session.get(Article, 1) is None
+
+
+def test_cli_full_disk_during_brat_export_is_one_line_and_leaves_no_folder(tmp_path, small_disk):
+    # brat writes its thousands of files from a thread (formats.fileio.FileWriter): the
+    # disk filling up there must still stop the export with one line naming a file, and
+    # leave nothing behind.
+    source = tmp_path / "ana.jsonl"
+    lines = []
+    for i in range(600):
+        text = f"Report {i}: regime forces shelled Idlib on Monday. " * 10
+        lines.append(json.dumps({"text": text, "label": [[33 + i % 2, 38 + i % 2, "LOC"]]}))
+    source.write_text("\n".join(lines) + "\n")
+    db = tmp_path / "news.db"
+    proc = _run("import", "--db", str(db), "--format", "doccano", str(source), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    before = dump(db)
+    _fill(small_disk, leave=64 * 1024)
+    out = small_disk / "brat"
+    proc = _run("export", "--db", str(db), "--format", "brat", "--out", str(out), cwd=tmp_path)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode == 1
+    message = proc.stderr.splitlines()
+    assert len(message) == 1, proc.stderr
+    assert message[0].startswith(f"error: {out}/ana/"), message
+    assert message[0].endswith(": No space left on device"), message
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]  # no half folder left
+    assert dump(db) == before

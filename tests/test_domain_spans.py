@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from annotator.domain.spans import Span, cut_tokens, without_overlaps
+from annotator.domain.spans import Origin, Span, cut_tokens, without_overlaps
 from annotator.domain.split import train_dev_split
 
 
@@ -73,3 +73,32 @@ def test_split_is_seeded_and_independent_of_order():
 def test_split_rejects_fractions_outside_0_1():
     with pytest.raises(ValueError, match="between 0 and 1"):
         train_dev_split(_hashes(3), 1.5, seed=0)
+
+
+def test_span_fields_cannot_be_assigned_as_the_type_checker_sees_them(tmp_path):
+    # Span is a plain (not frozen) dataclass for speed; its fields are Final, so that mypy,
+    # which CI runs on the package, refuses code that would change a span in place.
+    from mypy import api
+
+    snippet = tmp_path / "change_span.py"
+    snippet.write_text(
+        "from annotator.domain.spans import Span\n"
+        "span = Span(0, 5, 'LOC')\n"
+        "span.label = 'PER'\n"
+        "print(span.start + span.end)\n"
+    )
+    out, _, status = api.run([str(snippet), "--no-incremental", "--follow-imports=silent"])
+    assert status == 1, out
+    assert 'Cannot assign to final attribute "label"' in out
+    assert out.count("error:") == 1, out
+
+
+def test_span_equality_order_and_hash_ignore_origin_and_sources():
+    a = Span(3, 8, "LOC", Origin.SUGGESTED)
+    b = Span(3, 8, "LOC", Origin.MANUAL, sources=("ana",))
+    assert a == b and hash(a) == hash(b) and len({a, b}) == 1
+    assert sorted([Span(4, 5, "A"), Span(3, 9, "B"), Span(3, 8, "C")]) == [
+        Span(3, 8, "C"),
+        Span(3, 9, "B"),
+        Span(4, 5, "A"),
+    ]

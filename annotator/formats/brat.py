@@ -23,7 +23,7 @@ from annotator.domain.records import AnnotatedRecord, ArticleRecord
 from annotator.domain.spans import check_span
 from annotator.domain.text import check_name, first_nonempty_line, normalise_text, visible
 from annotator.formats.common import RawSpan, build_record, safe_file_name
-from annotator.formats.fileio import atomic_output, iter_lines, read_text
+from annotator.formats.fileio import FileWriter, atomic_output, iter_lines, read_text
 
 SUFFIXES = (".ann",)
 _KINDS = {
@@ -211,9 +211,15 @@ def read(path: Path) -> Iterator[AnnotatedRecord | ArticleRecord | InputError]:
 def ann_lines(record: AnnotatedRecord) -> str:
     """The ``.ann`` text of one record."""
     text = record.article.text
+    find = text.find
     lines = []
     for i, span in enumerate(record.spans, 1):
-        pieces = fragments(text, span.start, span.end)
+        start, end = span.start, span.end
+        if find("\n", start, end) < 0 and find("\r", start, end) < 0:
+            # No line break inside: one piece, its text as it is (most spans).
+            lines.append(f"T{i}\t{span.label} {start} {end}\t{text[start:end]}\n")
+            continue
+        pieces = fragments(text, start, end)
         offsets = ";".join(f"{a} {b}" for a, b in pieces)
         lines.append(f"T{i}\t{span.label} {offsets}\t{fragment_text(text, pieces)}\n")
     return "".join(lines)
@@ -251,23 +257,34 @@ def write(records: Iterable[AnnotatedRecord], folder: Path) -> list[Path]:
     names: dict[int, str] = {}
     labels: set[str] = set()
     annotators: set[str] = set()
-    for record in records:
-        assert record.article_id is not None
-        name = names.get(record.article_id)
-        if name is None:
-            name = document_name(record, taken)
-            taken[name] = record.article_id
-            names[record.article_id] = name
-        person = safe_file_name(record.annotator or "annotations")
-        annotators.add(person)
-        target = folder / person
-        # Bytes, not text mode: brat's offsets count characters of the file exactly as
-        # written, so no line end may be translated on the way.
-        with atomic_output(target / f"{name}.txt", mode="wb") as handle:
-            handle.write(record.article.text.encode("utf-8"))
-        with atomic_output(target / f"{name}.ann", mode="wb") as handle:
-            handle.write(ann_lines(record).encode("utf-8"))
-        labels.update(span.label for span in record.spans)
+    with FileWriter() as files:
+        for record in records:
+            _write_document(record, folder, files, taken, names, annotators)
+            labels.update(span.label for span in record.spans)
     with atomic_output(folder / "annotation.conf") as handle:
         handle.write(ANNOTATION_CONF.format(labels="\n".join(sorted(labels))))
     return [folder / person for person in sorted(annotators)]
+
+
+def _write_document(
+    record: AnnotatedRecord,
+    folder: Path,
+    files: FileWriter,
+    taken: dict[str, int],
+    names: dict[int, str],
+    annotators: set[str],
+) -> None:
+    """Queue one record's ``.txt`` and ``.ann`` (its name chosen once per article)."""
+    assert record.article_id is not None
+    name = names.get(record.article_id)
+    if name is None:
+        name = document_name(record, taken)
+        taken[name] = record.article_id
+        names[record.article_id] = name
+    person = safe_file_name(record.annotator or "annotations")
+    annotators.add(person)
+    target = folder / person
+    # Bytes: brat's offsets count characters of the file exactly as written, so no
+    # line end may be translated on the way.
+    files.write(target / f"{name}.txt", record.article.text.encode("utf-8"))
+    files.write(target / f"{name}.ann", ann_lines(record).encode("utf-8"))

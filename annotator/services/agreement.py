@@ -21,6 +21,7 @@ from annotator.audit.tokens import OffsetTokens
 from annotator.domain.errors import InputError
 from annotator.domain.text import first_words, visible
 from annotator.services.background import from_subprocess
+from annotator.services.heap import bulk_collection
 from annotator.store.agreement import AgreementReader, ArticleAnnotations
 
 if TYPE_CHECKING:
@@ -390,7 +391,7 @@ def measure(
     people = sorted(set(annotators)) if annotators else None
     wanted = sorted(set(labels)) if labels else None
     tally = new_tally(people, wanted, ArticleSpool())
-    with open_reader(store) as reader:
+    with open_reader(store) as reader, bulk_collection():
         source = token_source(reader, tokens, lang)
         _check_annotators(reader, people)
         groups = reader.finished_articles(people)

@@ -12,6 +12,8 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
+from annotator.services.heap import bulk_collection
+
 _CHILD = "from annotator.services.background import serve; serve()"
 
 
@@ -114,8 +116,10 @@ def serve() -> None:
     out = sys.stdout.buffer
     try:
         func = getattr(importlib.import_module(module), name)
-        for item in func(*args):
-            pickle.dump(("item", item), out, protocol=pickle.HIGHEST_PROTOCOL)
+        # What such a child does is bulk work (reading an import, say): see bulk_collection.
+        with bulk_collection():
+            for item in func(*args):
+                pickle.dump(("item", item), out, protocol=pickle.HIGHEST_PROTOCOL)
         pickle.dump(("done", None), out)
     except KeyboardInterrupt:
         return  # the parent got the same Ctrl+C and rolls back

@@ -34,6 +34,7 @@ from annotator.formats.fileio import (
 )
 from annotator.nlp.tokens import blank, token_offsets
 from annotator.services.background import from_subprocess
+from annotator.services.heap import bulk_collection
 from annotator.services.reading import (
     ANNOTATED_FORMATS,
     FORMAT_ALIASES,
@@ -321,6 +322,15 @@ def _folder_in_place(out: Path, manifest: dict[str, Any]) -> Iterator[Path]:
                 shutil.rmtree(old, ignore_errors=True)
             else:
                 os.replace(temporary, out)
+        except OSError as exc:
+            shutil.rmtree(temporary, ignore_errors=True)
+            inside = os.path.join(temporary, "")
+            if isinstance(exc.filename, str) and exc.filename.startswith(inside):
+                # Named as the user knows it: the file's place in --out, not in the
+                # temporary folder that was just removed.
+                named = os.path.join(out, exc.filename[len(inside) :])
+                raise OSError(exc.errno, exc.strerror, named) from None
+            raise
         except BaseException:
             shutil.rmtree(temporary, ignore_errors=True)
             raise
@@ -390,13 +400,14 @@ def export_annotations(
             ),
             progress=progress,
         )
-        if fmt in SINGLE_FILE_FORMATS:
-            _write_file(job, lang=lang, dataset=dataset or _dataset_name(store))
-        else:
-            settings: dict[str, Any] = {"source": source, "status": status}
-            if fmt == "spacy":
-                settings.update(split=split, seed=seed, lang=lang, spans_key=spans_key)
-            _write_folder(job, settings)
+        with bulk_collection():
+            if fmt in SINGLE_FILE_FORMATS:
+                _write_file(job, lang=lang, dataset=dataset or _dataset_name(store))
+            else:
+                settings: dict[str, Any] = {"source": source, "status": status}
+                if fmt == "spacy":
+                    settings.update(split=split, seed=seed, lang=lang, spans_key=spans_key)
+                _write_folder(job, settings)
     job.report.skipped = job.problems.found
     return job.report
 

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from annotator.domain.errors import InputError
 from annotator.domain.text import check_name, visible
@@ -21,6 +22,7 @@ from annotator.services.annotated_rows import (
     unit_size,
 )
 from annotator.services.background import from_subprocess
+from annotator.services.heap import bulk_collection
 from annotator.services.reading import (
     ANNOTATED_FORMATS,
     ARTICLE_READERS,
@@ -34,6 +36,10 @@ from annotator.services.schemes import find_scheme
 from annotator.store.articles import insert_articles
 from annotator.store.engine import Store
 from annotator.store.rows import add_hashes
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
 from annotator.store.staging import (
     StagedRecord,
     Staging,
@@ -114,23 +120,34 @@ def import_articles(
             if size > SUBPROCESS_THRESHOLD_BYTES
             else row_batches(*args)
         )
-        for message in messages:
-            kind = message[0]
-            if kind == "rows":
-                rows = message[1]
-                added = insert_articles(conn, add_hashes(rows))
-                report.imported += added
-                report.duplicates += len(rows) - added
-            elif kind == "progress":
-                if progress is not None:
-                    progress(message[1], message[2])
-            elif kind == "empty":
-                report.empty += 1
-            elif kind == "invalid":
-                report.invalid.append(message[1])
-            elif kind == "trimmed":
-                report.trimmed_lines, report.trimmed_articles = message[1], message[2]
+        with bulk_collection():
+            _insert_messages(conn, messages, report, progress)
     return report
+
+
+def _insert_messages(
+    conn: Connection,
+    messages: Iterable[tuple],
+    report: ImportReport,
+    progress: ProgressCallback | None,
+) -> None:
+    """Insert the reader's article rows; count duplicates, empty and invalid records."""
+    for message in messages:
+        kind = message[0]
+        if kind == "rows":
+            rows = message[1]
+            added = insert_articles(conn, add_hashes(rows))
+            report.imported += added
+            report.duplicates += len(rows) - added
+        elif kind == "progress":
+            if progress is not None:
+                progress(message[1], message[2])
+        elif kind == "empty":
+            report.empty += 1
+        elif kind == "invalid":
+            report.invalid.append(message[1])
+        elif kind == "trimmed":
+            report.trimmed_lines, report.trimmed_articles = message[1], message[2]
 
 
 # Annotated inputs above this are read and checked in a child process (see annotated_rows).
@@ -375,15 +392,8 @@ def import_annotations(
             else annotated_rows(*args)
         )
         try:
-            for message in messages:
-                kind = message[0]
-                if kind == "rows":
-                    writer.add(message[1])
-                elif kind == "progress":
-                    if progress is not None:
-                        progress(message[1], message[2])
-                elif kind == "invalid":
-                    report.invalid.append(message[1])
+            with bulk_collection():
+                _stage_messages(messages, writer, report, progress)
             writer.finish()
         except KeyboardInterrupt:
             raise ImportInterrupted(writer.abandon(), report) from None
@@ -395,6 +405,24 @@ def import_annotations(
             if close is not None:
                 close()
     return report
+
+
+def _stage_messages(
+    messages: Iterable[tuple],
+    writer: _AnnotatedWriter,
+    report: ImportReport,
+    progress: ProgressCallback | None,
+) -> None:
+    """Hand the reader's rows to the writer; count its progress and invalid records."""
+    for message in messages:
+        kind = message[0]
+        if kind == "rows":
+            writer.add(message[1])
+        elif kind == "progress":
+            if progress is not None:
+                progress(message[1], message[2])
+        elif kind == "invalid":
+            report.invalid.append(message[1])
 
 
 def _leftovers(store: Store) -> bool:
