@@ -216,7 +216,11 @@ def digest(path: Path) -> str:
             continue
         if path.is_dir():
             sha.update(str(file.relative_to(path)).encode())
-        sha.update(file.read_bytes())
+        # In pieces: a whole Prodigy export read at once made this process 800 MB, and a
+        # child process forked after that reported it as its own peak memory.
+        with file.open("rb") as handle:
+            for piece in iter(lambda: handle.read(1 << 20), b""):
+                sha.update(piece)
     return sha.hexdigest()
 
 

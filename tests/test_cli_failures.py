@@ -387,9 +387,9 @@ def test_store_json_columns_refuse_nan(store):
 
 
 def test_cli_full_disk_during_brat_export_is_one_line_and_leaves_no_folder(tmp_path, small_disk):
-    # brat writes its thousands of files from a thread (formats.fileio.FileWriter): the
-    # disk filling up there must still stop the export with one line naming a file, and
-    # leave nothing behind.
+    # brat writes its thousands of files with bare system calls (formats.fileio.write_whole):
+    # the disk filling up there must still stop the export with one line naming the file
+    # where it will be in --out (not in the temporary folder), and leave nothing behind.
     source = tmp_path / "ana.jsonl"
     lines = []
     for i in range(600):

@@ -23,7 +23,7 @@ from annotator.domain.records import AnnotatedRecord, ArticleRecord
 from annotator.domain.spans import check_span
 from annotator.domain.text import check_name, first_nonempty_line, normalise_text, visible
 from annotator.formats.common import RawSpan, build_record, safe_file_name
-from annotator.formats.fileio import FileWriter, atomic_output, iter_lines, read_text
+from annotator.formats.fileio import atomic_output, iter_lines, read_text, write_whole
 
 SUFFIXES = (".ann",)
 _KINDS = {
@@ -257,10 +257,9 @@ def write(records: Iterable[AnnotatedRecord], folder: Path) -> list[Path]:
     names: dict[int, str] = {}
     labels: set[str] = set()
     annotators: set[str] = set()
-    with FileWriter() as files:
-        for record in records:
-            _write_document(record, folder, files, taken, names, annotators)
-            labels.update(span.label for span in record.spans)
+    for record in records:
+        _write_document(record, folder, taken, names, annotators)
+        labels.update(span.label for span in record.spans)
     with atomic_output(folder / "annotation.conf") as handle:
         handle.write(ANNOTATION_CONF.format(labels="\n".join(sorted(labels))))
     return [folder / person for person in sorted(annotators)]
@@ -269,12 +268,11 @@ def write(records: Iterable[AnnotatedRecord], folder: Path) -> list[Path]:
 def _write_document(
     record: AnnotatedRecord,
     folder: Path,
-    files: FileWriter,
     taken: dict[str, int],
     names: dict[int, str],
     annotators: set[str],
 ) -> None:
-    """Queue one record's ``.txt`` and ``.ann`` (its name chosen once per article)."""
+    """Write one record's ``.txt`` and ``.ann`` (its name chosen once per article)."""
     assert record.article_id is not None
     name = names.get(record.article_id)
     if name is None:
@@ -286,5 +284,5 @@ def _write_document(
     target = folder / person
     # Bytes: brat's offsets count characters of the file exactly as written, so no
     # line end may be translated on the way.
-    files.write(target / f"{name}.txt", record.article.text.encode("utf-8"))
-    files.write(target / f"{name}.ann", ann_lines(record).encode("utf-8"))
+    write_whole(target / f"{name}.txt", record.article.text.encode("utf-8"))
+    write_whole(target / f"{name}.ann", ann_lines(record).encode("utf-8"))

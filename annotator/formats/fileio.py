@@ -7,11 +7,9 @@ from __future__ import annotations
 import json
 import math
 import os
-import queue
 import re
 import shutil
 import tempfile
-import threading
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -623,85 +621,36 @@ def check_destination(path: Path) -> None:
         raise InputError(f"cannot write in {folder} (not permitted, or read-only)", path=path)
 
 
-class FileWriter:
-    """Whole files written by a thread while the caller builds the next ones: inside an
-    unsynced_folder(), creating a file is a system call that releases the GIL, and an
-    export of 60,000 small files spent most of its time waiting on them (each about
-    50-250 us on this disk). ``write(path, data)`` queues a file (``data`` bytes); the
-    first error the thread meets (a full disk, a read-only folder) is raised by the next
-    write() or by close(), naming the file, and the thread writes nothing after it.
-    Outside an unsynced folder each file goes through atomic_output() at once."""
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
 
-    _DONE = None
 
-    def __init__(self, ahead: int = 256):
-        self._unsynced = _UNSYNCED.get()
-        self._error: OSError | None = None
-        self._thread: threading.Thread | None = None
-        if self._unsynced is not None:
-            self._queue: queue.Queue[tuple[str, bytes] | None] = queue.Queue(ahead)
-            self._thread = threading.Thread(target=self._run, name="file-writer", daemon=True)
-            self._thread.start()
-
-    def _run(self) -> None:
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
-        while True:
-            item = self._queue.get()
-            if item is self._DONE:
-                return
-            if self._error is not None:
-                continue  # taken off the queue unwritten, so that write() never blocks
-            name, data = item
-            try:
-                fd = os.open(name, flags, 0o666)
-                try:
-                    view = memoryview(data)
-                    while view:
-                        view = view[os.write(fd, view) :]
-                finally:
-                    os.close(fd)
-            except OSError as exc:
-                self._error = OSError(exc.errno, exc.strerror, name)
-
-    def write(self, path: Path, data: bytes) -> None:
-        """Queue ``data`` as the whole content of ``path`` (created or replaced)."""
-        if self._error is not None:
-            raise self._error
-        unsynced = self._unsynced
-        name = os.path.abspath(path)
-        if unsynced is None or not name.startswith(unsynced[0]):
-            with atomic_output(path, mode="wb") as handle:
-                handle.write(data)
-            return
-        parent = os.path.dirname(name)
-        if parent not in unsynced[2]:
-            os.makedirs(parent, exist_ok=True)
-            unsynced[2].add(parent)
-        unsynced[1].append(name)
-        self._queue.put((name, data))
-
-    def close(self) -> None:
-        """Wait until every queued file is written; raise the first error met."""
-        if self._thread is not None:
-            self._queue.put(self._DONE)
-            self._thread.join()
-            self._thread = None
-        if self._error is not None:
-            raise self._error
-
-    def __enter__(self) -> FileWriter:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
-        if kind is None:
-            self.close()
-            return
-        # The block failed: what is queued is dropped (its folder is removed anyway).
-        self._error = self._error or OSError(0, "stopped")
-        if self._thread is not None:
-            self._queue.put(self._DONE)
-            self._thread.join()
-            self._thread = None
+def write_whole(path: Path, data: bytes) -> None:
+    """Write ``data`` as the whole content of ``path``. Inside an unsynced_folder() that is
+    three system calls (open, write, close: Python's open() adds a stat, a terminal check
+    and a seek, and an export writes tens of thousands of small files); elsewhere it goes
+    through atomic_output(). An OSError names ``path`` (see _folder_in_place for how an
+    export names it to the user)."""
+    unsynced = _UNSYNCED.get()
+    name = os.path.abspath(path)
+    if unsynced is None or not name.startswith(unsynced[0]):
+        with atomic_output(path, mode="wb") as handle:
+            handle.write(data)
+        return
+    parent = os.path.dirname(name)
+    if parent not in unsynced[2]:
+        os.makedirs(parent, exist_ok=True)
+        unsynced[2].add(parent)
+    unsynced[1].append(name)
+    try:
+        fd = os.open(name, _CREATE, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, name) from None
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -225,7 +226,14 @@ def read(path: Path) -> Iterator[AnnotatedRecord | ArticleRecord | InputError]:
 
 def region_id(span: Span) -> str:
     """A stable id for a region, from its offsets and label."""
-    return hashlib.sha256(f"{span.start}:{span.end}:{span.label}".encode()).hexdigest()[:10]
+    return _region_id(span.start, span.end, span.label)
+
+
+# Remembered: the annotators of an article mostly mark the same spans, and a hash is most of
+# the cost of a region.
+@lru_cache(maxsize=1 << 16)
+def _region_id(start: int, end: int, label: str) -> str:
+    return hashlib.sha256(f"{start}:{end}:{label}".encode()).hexdigest()[:10]
 
 
 def regions(record: AnnotatedRecord) -> list[dict[str, Any]]:
