@@ -7,10 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from annotator.domain.errors import InputError
 from annotator.domain.spans import Status
+from annotator.services.annotated_rows import event_payload
 from annotator.services.importing import import_files
 from annotator.store.annotations import stored_annotations
 from annotator.store.models import Article, Event, QueueItem, Suggestion, SuggestionRun
@@ -213,3 +216,26 @@ def test_import_annotated_bad_options_are_clear(store, tmp_path, kwargs, message
     path = _jsonl(tmp_path / "a.jsonl", _task("x"))
     with pytest.raises(AnnotatorError, match=message):
         import_files(store, [path], **kwargs)
+
+
+@given(
+    status=st.sampled_from(["done", "skipped", "in_progress", 'odd "status"']),
+    spans=st.lists(
+        st.tuples(
+            st.integers(min_value=-(2**70), max_value=2**70),
+            st.integers(min_value=0, max_value=10**9),
+            st.text(),
+            st.sampled_from(["manual", "accepted", "ed\\ited", "é\x00"]),
+        ),
+        max_size=12,
+    ),
+)
+def test_event_payload_is_json_dumps_text(status, spans):
+    # The import event's payload is written by a format per span (speed); it must be the
+    # very text json.dumps writes, for any label (quotes, control characters, surrogates).
+    assert event_payload(status, spans) == json.dumps({"status": status, "spans": spans})
+
+
+def test_event_payload_of_offsets_that_are_not_plain_ints_is_json_dumps_text():
+    spans = [(True, 3, "LOC", "manual"), (1.5, 2, "PER", "manual")]
+    assert event_payload("done", spans) == json.dumps({"status": "done", "spans": spans})
