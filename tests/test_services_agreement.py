@@ -216,3 +216,25 @@ def test_agreement_articles_spool_to_a_file_and_leave_nothing(brat_store, tmp_pa
         del result, spool
         gc.collect()
         assert list(spools.iterdir()) == []
+
+
+def test_finished_articles_hold_groups_compactly_and_give_them_back_in_order():
+    from annotator.store.agreement import ArticleAnnotations, FinishedArticles
+
+    found = FinishedArticles()
+    given = [
+        (3, [("ana", 7), ("ben", 9)]),
+        (5, [("ana", 11), ("ben", 12), ("cy", 13)]),
+        (8, [("ben", 20), ("cy", 21)]),
+    ]
+    for article_id, group in given:
+        found.add(article_id, group)
+    expected = [ArticleAnnotations(a, tuple(g)) for a, g in given]
+    assert len(found) == 3 and list(found) == expected
+    assert found[-1] == expected[2] and found.names == ["ana", "ben", "cy"]
+    view = found[1:]
+    assert len(view) == 2 and list(view) == expected[1:] and view[0] == expected[1]
+    assert view.article_ids() == [5, 8] and found[:1].article_ids() == [3]
+    assert list(found[2:1]) == [] and list(found.only({3, 8})) == [expected[0], expected[2]]
+    with pytest.raises(IndexError):
+        view[2]

@@ -22,7 +22,7 @@ from annotator.domain.errors import InputError
 from annotator.domain.text import first_words, visible
 from annotator.services.background import from_subprocess
 from annotator.services.heap import bulk_collection
-from annotator.store.agreement import AgreementReader, ArticleAnnotations
+from annotator.store.agreement import AgreementReader, ArticleAnnotations, FinishedArticles
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -201,11 +201,10 @@ def _groups(
     reader: AgreementReader,
     annotators: Collection[str] | None,
     article_ids: Collection[int] | None = None,
-) -> list[ArticleAnnotations]:
+) -> FinishedArticles:
     groups = reader.finished_articles(annotators)
     if article_ids is not None:
-        wanted = set(article_ids)
-        groups = [g for g in groups if g.article_id in wanted]
+        groups = groups.only(set(article_ids))
     return groups
 
 
@@ -305,7 +304,7 @@ def _check_annotators(reader: AgreementReader, annotators: Sequence[str] | None)
 def candidate_articles(session: Session, annotators: Collection[str] | None = None) -> list[int]:
     """Ids of the articles finished by two or more annotators (of ``annotators``)."""
     reader = AgreementReader.of_session(session)
-    return [g.article_id for g in reader.finished_articles(annotators)]
+    return reader.finished_articles(annotators).article_ids()
 
 
 Target = Union["Store", str]  # an open store, or a database path or URL
@@ -403,7 +402,7 @@ def measure(
             # The helper first starts Python and imports what it needs, so it takes the
             # smaller share.
             middle = len(groups) * 6 // 10
-            rest = [g.article_id for g in groups[middle:]]
+            rest = groups[middle:].article_ids()
             share = None if source is None else (source.lang, source.prefer)
             with from_subprocess(tally_articles, shared, rest, people, wanted, share) as helper:
                 for doc_id, doc in read_documents(reader, groups[:middle], source):

@@ -10,11 +10,13 @@ also cost as much as SQLite's reading (see store.annotations).
 
 from __future__ import annotations
 
+import copy
 import json
 import sqlite3
+from array import array
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from annotator.store.version import SCHEMA_HEAD
 
@@ -31,6 +33,81 @@ class ArticleAnnotations:
 
     article_id: int
     annotations: tuple[tuple[str, int], ...]  # (annotator name, annotation id), by name
+
+
+class FinishedArticles(Sequence[ArticleAnnotations]):
+    """Articles finished by two or more annotators, in article id order, held in arrays
+    (about 40 bytes an article) and built as ArticleAnnotations on access: a list of those
+    objects, with their tuples, took about 750 bytes an article, 750 MB at a million. A
+    slice is a view of the same arrays."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self._name_index: dict[str, int] = {}
+        self._articles = array("q")
+        self._starts = array("q", [0])  # where each article's annotations begin
+        self._annotations = array("q")
+        self._annotators = array("l")  # index into names, per annotation
+        self._low, self._high = 0, 0
+
+    def add(self, article_id: int, annotations: Sequence[tuple[str, int]]) -> None:
+        """Add an article (after those added) with its (annotator name, annotation id)s."""
+        assert self._high == len(self._articles), "a view takes no new articles"
+        for name, annotation_id in annotations:
+            index = self._name_index.get(name)
+            if index is None:
+                index = self._name_index[name] = len(self.names)
+                self.names.append(name)
+            self._annotators.append(index)
+            self._annotations.append(annotation_id)
+        self._articles.append(article_id)
+        self._starts.append(len(self._annotations))
+        self._high += 1
+
+    def only(self, article_ids: Collection[int]) -> FinishedArticles:
+        """A new set of the articles of this one whose ids are in ``article_ids``."""
+        kept = FinishedArticles()
+        for group in self:
+            if group.article_id in article_ids:
+                kept.add(group.article_id, group.annotations)
+        return kept
+
+    def article_ids(self) -> list[int]:
+        """The articles' ids, in order."""
+        return self._articles[self._low : self._high].tolist()
+
+    def __len__(self) -> int:
+        return self._high - self._low
+
+    @overload
+    def __getitem__(self, index: int) -> ArticleAnnotations: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> FinishedArticles: ...
+
+    def __getitem__(self, index: int | slice) -> ArticleAnnotations | FinishedArticles:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step != 1:
+                raise ValueError("FinishedArticles slices take no step")
+            view = copy.copy(self)
+            view._low, view._high = self._low + start, self._low + max(start, stop)
+            return view
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        at = self._low + index
+        names = self.names
+        first, last = self._starts[at], self._starts[at + 1]
+        return ArticleAnnotations(
+            self._articles[at],
+            tuple((names[self._annotators[i]], self._annotations[i]) for i in range(first, last)),
+        )
+
+    def __iter__(self) -> Iterator[ArticleAnnotations]:
+        for index in range(len(self)):
+            yield self[index]
 
 
 class AgreementReader:
@@ -96,9 +173,7 @@ class AgreementReader:
         value = rows[0][0]
         return json.loads(value) if isinstance(value, str | bytes) else value
 
-    def finished_articles(
-        self, annotators: Collection[str] | None = None
-    ) -> list[ArticleAnnotations]:
+    def finished_articles(self, annotators: Collection[str] | None = None) -> FinishedArticles:
         """Articles finished (status done) by two or more annotators (of ``annotators``),
         in article id order, each with its finished annotations."""
         where = ""
@@ -106,7 +181,7 @@ class AgreementReader:
         if annotators is not None:
             names = sorted(set(annotators))
             if not names:
-                return []
+                return FinishedArticles()
             where = f" AND p.name IN ({', '.join([self.mark] * len(names))})"
             params = tuple(names)
         sql = (
@@ -114,17 +189,23 @@ class AgreementReader:
             "ON p.id = n.annotator_id WHERE n.kind = 'annotation' AND n.status = 'done'"
             f"{where} ORDER BY n.article_id, p.name"
         )
-        found: list[ArticleAnnotations] = []
+        found = FinishedArticles()
         current: int | None = None
         group: list[tuple[str, int]] = []
-        for article_id, name, annotation_id in self._rows(sql, params):
-            if article_id != current:
-                if len(group) >= 2 and current is not None:
-                    found.append(ArticleAnnotations(current, tuple(group)))
-                current, group = article_id, []
-            group.append((name, annotation_id))
+        cursor = self.connection.cursor()
+        try:
+            # Row by row from the cursor: fetching them all first held every row at once.
+            cursor.execute(sql, params)
+            for article_id, name, annotation_id in cursor:
+                if article_id != current:
+                    if len(group) >= 2 and current is not None:
+                        found.add(current, group)
+                    current, group = article_id, []
+                group.append((name, annotation_id))
+        finally:
+            cursor.close()
         if len(group) >= 2 and current is not None:
-            found.append(ArticleAnnotations(current, tuple(group)))
+            found.add(current, group)
         return found
 
     def article_texts(self, article_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
