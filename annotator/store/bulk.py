@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, TableClause, insert
-from sqlalchemy.dialects import postgresql, sqlite
 
 _compiled: dict[tuple, tuple[str | None, object]] = {}
 
@@ -20,8 +19,14 @@ def _statement(conn: Connection, table: TableClause, columns: tuple[str, ...], i
         if ignore_on is None:
             stmt = insert(table)
         elif dialect == "sqlite":
+            from sqlalchemy.dialects import sqlite
+
             stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=list(ignore_on))
         elif dialect == "postgresql":
+            # Imported here: loading the PostgreSQL dialect cost every SQLite command
+            # about 0.1 s of start-up.
+            from sqlalchemy.dialects import postgresql
+
             stmt = postgresql.insert(table).on_conflict_do_nothing(index_elements=list(ignore_on))
         else:
             stmt = insert(table).prefix_with("IGNORE")
