@@ -492,7 +492,14 @@ class AnnotateScreen(Screen):
             self.life.wait(run)
             self._update_info()
             return
-        run()
+        # The database jobs the key submits (its write) are held until the frame that
+        # shows its effect is painted, so that they do not compete with the paint for
+        # Python's lock; they keep their order (see DatabaseThread.hold).
+        self.db.hold()
+        try:
+            run()
+        finally:
+            self.call_after_refresh(self.db.release)
 
     # --- navigation actions -----------------------------------------------------------------
 
@@ -740,20 +747,27 @@ class AnnotateScreen(Screen):
             send()
             return
         # Shown at once from the read-ahead (keys typed meanwhile wait until the database
-        # has opened it). The jobs go to the database thread after that frame: run at once,
-        # they would compete with the paint for Python's lock. Nothing can be lost in that
-        # moment: the write is registered already, and quitting reports it if not stored.
+        # has opened it). The jobs are held until the frame that shows it is painted: run
+        # at once, they would compete with the paint for Python's lock. Nothing can be
+        # lost meanwhile: the write is registered already, held jobs count as pending, and
+        # stopping the thread sends them first.
+        self.db.hold()
+        send()
         self.run_worker(self._show_preview(ahead), group="preview")
-        self.call_after_refresh(send)
 
     async def _show_preview(self, article: LoadedArticle) -> None:
-        if self.life.article_id != article.article_id:
-            return
-        self._take(article)
-        assert self.editor is not None
-        await self.article_view.show(self.shown, list(self.editor.spans), self._marks())
-        self._after_article_shown(article)
-        self.app.article_shown()  # type: ignore[attr-defined]
+        """Show the read-ahead ``article``, then release the database jobs _finish_now
+        held (after the frame that shows it)."""
+        try:
+            if self.life.article_id != article.article_id:
+                return
+            self._take(article)
+            assert self.editor is not None
+            await self.article_view.show(self.shown, list(self.editor.spans), self._marks())
+            self._after_article_shown(article)
+            self.app.article_shown()  # type: ignore[attr-defined]
+        finally:
+            self.call_after_refresh(self.db.release)
 
     def action_done(self) -> None:
         self._finish(Status.DONE)

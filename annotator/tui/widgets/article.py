@@ -16,8 +16,9 @@ from rich.cells import cell_len
 from textual import events
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.widgets import Static
 
 from annotator.domain.spans import Span
@@ -30,6 +31,14 @@ Once the width is known the cuts fall where the whole line's rows start (see
 ArticleView._chunking), so they do not show; lines of ordinary length stay whole."""
 
 LONG = 2000
+
+# Textual's Widget.virtual_size asks for a layout pass (and a repaint) when it changes,
+# and a layout pass is what changes it: a chunk or the view whose size a layout changed
+# would cost a second layout pass and a second paint of the frame (every new article).
+# The chunks and the view set it only from the layout that placed them, which has laid
+# out and painted them already; a change of scrollbar asks for its own pass.
+def _virtual_size() -> Reactive[Size]:
+    return Reactive(Size(0, 0), layout=False, repaint=False)
 
 
 def chunk_ranges(
@@ -71,6 +80,8 @@ class Paragraph(Static):
     DEFAULT_CSS = """
     Paragraph { height: auto; margin: 0; padding: 0; }
     """
+
+    virtual_size = _virtual_size()
 
     def __init__(self, start: int, end: int):
         super().__init__("", markup=False)
@@ -169,6 +180,8 @@ class ArticleView(VerticalScroll, inherit_bindings=False):
         Binding("pageup", "page_up", "page up", show=False),
         Binding("pagedown", "page_down", "page down", show=False),
     ]
+
+    virtual_size = _virtual_size()
 
     @dataclass
     class Clicked(Message):
