@@ -300,7 +300,15 @@ class AnnotateScreen(Screen):
 
     def _read_ahead(self, article_id: int) -> None:
         """Fetch the article that comes after this one, so `a`, `s` and `f` show it at once."""
-        self.db.submit(lambda session: Prefetched(article_id, session.peek_next(article_id)))
+
+        def job(session) -> Prefetched:
+            ahead = session.peek_next(article_id)
+            if ahead is not None and ahead.tokens is None:
+                # Found here, off the event loop: showing the article then costs no tokenizing.
+                ahead.rough_tokens = fallback_tokens(ahead.text)
+            return Prefetched(article_id, ahead)
+
+        self.db.submit(job)
 
     def on_prefetched(self, message: Prefetched) -> None:
         self.life.prefetched(message.after, message.article)
@@ -311,7 +319,9 @@ class AnnotateScreen(Screen):
         self.history = article.history
         self.shown = visible(article.text)
         self._hints = None
-        tokens = article.tokens if article.tokens is not None else fallback_tokens(article.text)
+        tokens = article.tokens if article.tokens is not None else article.rough_tokens
+        if tokens is None:
+            tokens = fallback_tokens(article.text)
         self.editor = Editor(article.text, tokens, article.spans)
 
     def _after_article_shown(self, article: LoadedArticle) -> None:

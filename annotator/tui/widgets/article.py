@@ -115,6 +115,14 @@ class Paragraph(Static):
             return size.height
         return len(self.breaks(width))
 
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """The rows Textual lays the chunk out in: counted from its own line breaks (the
+        rows Textual draws; the view needs them anyway), not by Textual wrapping the text
+        once more."""
+        if self._painted is None or width <= 0:
+            return super().get_content_height(container, viewport, width)
+        return len(self.breaks(width))
+
     def paint(self, painted: Painted, width: int = 0) -> bool:
         """Show a newly painted chunk. A layout pass is asked for only when its height
         at ``width`` (its current width; 0: not known, or not worth wrapping for, as
