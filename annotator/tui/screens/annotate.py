@@ -9,6 +9,7 @@ both answer with messages that name their article.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -163,6 +164,7 @@ class AnnotateScreen(Screen):
         self._hints: dict[str, int] | None = None
         self._hint_typed = ""
         self._hint_queue: list[str] | None = None  # letters typed after `r` while waiting
+        self._frozen: set[str] = set()  # the stages _keep_long_lived has frozen the heap at
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -297,6 +299,19 @@ class AnnotateScreen(Screen):
             replay()
         self._update_info()
         self.app.article_shown()  # type: ignore[attr-defined]
+        self._keep_long_lived("database")
+
+    def _keep_long_lived(self, stage: str) -> None:
+        """Once per ``stage`` ("database": the session is open and SQLAlchemy imported;
+        "spacy": the model is loaded), put every object alive now out of the garbage
+        collector's reach (gc.freeze). They live as long as the app, and a full
+        collection that walks them all stops the event loop for tens of milliseconds,
+        over a hundred with spaCy loaded, at whatever key comes then. Whatever of them
+        becomes garbage later is still freed by reference counting, unless it is part
+        of a reference cycle: that stays, once, as it was when frozen."""
+        if stage not in self._frozen:
+            self._frozen.add(stage)
+            gc.freeze()
 
     def _read_ahead(self, article_id: int) -> None:
         """Fetch the article that comes after this one, so `a`, `s` and `f` show it at once."""
@@ -1075,6 +1090,8 @@ class AnnotateScreen(Screen):
         except Exception as exc:  # noqa: BLE001 - shown to the user
             self.post_message(JobFailed(article_id, f"suggestions failed: {exc}"))
             return
+        if self._retrainer is None:  # (with one, each newer model replaces the one loaded)
+            self._keep_long_lived("spacy")  # loaded by the first suggest (gc.freeze: any thread)
 
         def job(session):
             session.use_tokenizer(tokenizer_id)
