@@ -207,6 +207,10 @@ class AnnotateScreen(Screen):
 
     def on_unmount(self) -> None:
         self.db.stop(timeout=10)
+        if self._frozen:
+            # The app is ending: a process that runs apps one after another (the tests,
+            # the benchmarks) gets their objects collected again.
+            gc.unfreeze()
         if self._retrainer is not None:
             self._retrainer.close()
 

@@ -32,6 +32,7 @@ ArticleView._chunking), so they do not show; lines of ordinary length stay whole
 
 LONG = 2000
 
+
 # Textual's Widget.virtual_size asks for a layout pass (and a repaint) when it changes,
 # and a layout pass is what changes it: a chunk or the view whose size a layout changed
 # would cost a second layout pass and a second paint of the frame (every new article).
