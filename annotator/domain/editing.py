@@ -18,7 +18,7 @@ _FALLBACK_TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 
 def fallback_tokens(text: str) -> list[tuple[int, int]]:
     """Rough tokens (words and single punctuation marks) until spaCy's arrive."""
-    return [(m.start(), m.end()) for m in _FALLBACK_TOKEN.finditer(text)]
+    return [m.span() for m in _FALLBACK_TOKEN.finditer(text)]
 
 
 @dataclass(frozen=True, slots=True)

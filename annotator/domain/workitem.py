@@ -28,3 +28,6 @@ class LoadedArticle:
     # Review only: each annotator's spans of this article, and a line about the article.
     layers: dict[str, list[Span]] = field(default_factory=dict)
     context: str = ""
+    # While ``tokens`` is None: the rough tokens (domain.editing.fallback_tokens), when
+    # they were found ahead of time (the read-ahead finds them in the database thread).
+    rough_tokens: list[tuple[int, int]] | None = None

@@ -60,6 +60,8 @@ class DatabaseThread:
         self._open_session = open_session
         self._on_attempt = on_attempt
         self._jobs: queue.Queue[object] = queue.Queue()
+        self._holds = 0  # hold() calls not released yet: jobs wait in _held meanwhile
+        self._held: list[object] = []
         self._pending = 0
         self._changed = threading.Condition()
         self._abandoned = threading.Event()
@@ -90,9 +92,29 @@ class DatabaseThread:
         self._put(_Write(job, local_id, article_id))
 
     def _put(self, item: object) -> None:
-        with self._changed:
+        with self._changed:  # (a worker thread submits too)
             self._pending += 1
-        self._jobs.put(item)
+            if self._holds:
+                self._held.append(item)
+            else:
+                self._jobs.put(item)
+
+    def hold(self) -> None:
+        """Keep the jobs submitted from now on out of the thread until the matching
+        ``release`` (each hold needs one). The screen holds them while it paints a key's
+        effect: a job running meanwhile competes with the paint for Python's lock. Held
+        jobs count as pending (``wait_idle`` waits for them) and keep their order."""
+        with self._changed:
+            self._holds += 1
+
+    def release(self) -> None:
+        """End one ``hold``; when none is left, the held jobs go to the thread in order."""
+        with self._changed:
+            self._holds = max(0, self._holds - 1)
+            if not self._holds:
+                for item in self._held:
+                    self._jobs.put(item)
+                self._held.clear()
 
     @property
     def pending(self) -> int:
@@ -101,6 +123,9 @@ class DatabaseThread:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Finish the queued jobs, then end the thread (waits at most ``timeout``)."""
+        with self._changed:
+            self._holds = 1
+        self.release()  # held jobs run before the thread ends
         if not self._thread.is_alive():
             return
         self._jobs.put(_STOP)

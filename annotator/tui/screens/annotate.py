@@ -9,6 +9,7 @@ both answer with messages that name their article.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -163,6 +164,7 @@ class AnnotateScreen(Screen):
         self._hints: dict[str, int] | None = None
         self._hint_typed = ""
         self._hint_queue: list[str] | None = None  # letters typed after `r` while waiting
+        self._frozen: set[str] = set()  # the stages _keep_long_lived has frozen the heap at
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -205,6 +207,10 @@ class AnnotateScreen(Screen):
 
     def on_unmount(self) -> None:
         self.db.stop(timeout=10)
+        if self._frozen:
+            # The app is ending: a process that runs apps one after another (the tests,
+            # the benchmarks) gets their objects collected again.
+            gc.unfreeze()
         if self._retrainer is not None:
             self._retrainer.close()
 
@@ -297,10 +303,31 @@ class AnnotateScreen(Screen):
             replay()
         self._update_info()
         self.app.article_shown()  # type: ignore[attr-defined]
+        self._keep_long_lived("database")
+
+    def _keep_long_lived(self, stage: str) -> None:
+        """Once per ``stage`` ("database": the session is open and SQLAlchemy imported;
+        "spacy": the model is loaded), put every object alive now out of the garbage
+        collector's reach (gc.freeze). They live as long as the app, and a full
+        collection that walks them all stops the event loop for tens of milliseconds,
+        over a hundred with spaCy loaded, at whatever key comes then. Whatever of them
+        becomes garbage later is still freed by reference counting, unless it is part
+        of a reference cycle: that stays, once, as it was when frozen."""
+        if stage not in self._frozen:
+            self._frozen.add(stage)
+            gc.freeze()
 
     def _read_ahead(self, article_id: int) -> None:
         """Fetch the article that comes after this one, so `a`, `s` and `f` show it at once."""
-        self.db.submit(lambda session: Prefetched(article_id, session.peek_next(article_id)))
+
+        def job(session) -> Prefetched:
+            ahead = session.peek_next(article_id)
+            if ahead is not None and ahead.tokens is None:
+                # Found here, off the event loop: showing the article then costs no tokenizing.
+                ahead.rough_tokens = fallback_tokens(ahead.text)
+            return Prefetched(article_id, ahead)
+
+        self.db.submit(job)
 
     def on_prefetched(self, message: Prefetched) -> None:
         self.life.prefetched(message.after, message.article)
@@ -311,7 +338,9 @@ class AnnotateScreen(Screen):
         self.history = article.history
         self.shown = visible(article.text)
         self._hints = None
-        tokens = article.tokens if article.tokens is not None else fallback_tokens(article.text)
+        tokens = article.tokens if article.tokens is not None else article.rough_tokens
+        if tokens is None:
+            tokens = fallback_tokens(article.text)
         self.editor = Editor(article.text, tokens, article.spans)
 
     def _after_article_shown(self, article: LoadedArticle) -> None:
@@ -492,7 +521,14 @@ class AnnotateScreen(Screen):
             self.life.wait(run)
             self._update_info()
             return
-        run()
+        # The database jobs the key submits (its write) are held until the frame that
+        # shows its effect is painted, so that they do not compete with the paint for
+        # Python's lock; they keep their order (see DatabaseThread.hold).
+        self.db.hold()
+        try:
+            run()
+        finally:
+            self.call_after_refresh(self.db.release)
 
     # --- navigation actions -----------------------------------------------------------------
 
@@ -740,20 +776,27 @@ class AnnotateScreen(Screen):
             send()
             return
         # Shown at once from the read-ahead (keys typed meanwhile wait until the database
-        # has opened it). The jobs go to the database thread after that frame: run at once,
-        # they would compete with the paint for Python's lock. Nothing can be lost in that
-        # moment: the write is registered already, and quitting reports it if not stored.
+        # has opened it). The jobs are held until the frame that shows it is painted: run
+        # at once, they would compete with the paint for Python's lock. Nothing can be
+        # lost meanwhile: the write is registered already, held jobs count as pending, and
+        # stopping the thread sends them first.
+        self.db.hold()
+        send()
         self.run_worker(self._show_preview(ahead), group="preview")
-        self.call_after_refresh(send)
 
     async def _show_preview(self, article: LoadedArticle) -> None:
-        if self.life.article_id != article.article_id:
-            return
-        self._take(article)
-        assert self.editor is not None
-        await self.article_view.show(self.shown, list(self.editor.spans), self._marks())
-        self._after_article_shown(article)
-        self.app.article_shown()  # type: ignore[attr-defined]
+        """Show the read-ahead ``article``, then release the database jobs _finish_now
+        held (after the frame that shows it)."""
+        try:
+            if self.life.article_id != article.article_id:
+                return
+            self._take(article)
+            assert self.editor is not None
+            await self.article_view.show(self.shown, list(self.editor.spans), self._marks())
+            self._after_article_shown(article)
+            self.app.article_shown()  # type: ignore[attr-defined]
+        finally:
+            self.call_after_refresh(self.db.release)
 
     def action_done(self) -> None:
         self._finish(Status.DONE)
@@ -1051,6 +1094,8 @@ class AnnotateScreen(Screen):
         except Exception as exc:  # noqa: BLE001 - shown to the user
             self.post_message(JobFailed(article_id, f"suggestions failed: {exc}"))
             return
+        if self._retrainer is None:  # (with one, each newer model replaces the one loaded)
+            self._keep_long_lived("spacy")  # loaded by the first suggest (gc.freeze: any thread)
 
         def job(session):
             session.use_tokenizer(tokenizer_id)

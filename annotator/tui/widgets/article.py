@@ -16,8 +16,9 @@ from rich.cells import cell_len
 from textual import events
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.widgets import Static
 
 from annotator.domain.spans import Span
@@ -30,6 +31,15 @@ Once the width is known the cuts fall where the whole line's rows start (see
 ArticleView._chunking), so they do not show; lines of ordinary length stay whole."""
 
 LONG = 2000
+
+
+# Textual's Widget.virtual_size asks for a layout pass (and a repaint) when it changes,
+# and a layout pass is what changes it: a chunk or the view whose size a layout changed
+# would cost a second layout pass and a second paint of the frame (every new article).
+# The chunks and the view set it only from the layout that placed them, which has laid
+# out and painted them already; a change of scrollbar asks for its own pass.
+def _virtual_size() -> Reactive[Size]:
+    return Reactive(Size(0, 0), layout=False, repaint=False)
 
 
 def chunk_ranges(
@@ -72,6 +82,8 @@ class Paragraph(Static):
     Paragraph { height: auto; margin: 0; padding: 0; }
     """
 
+    virtual_size = _virtual_size()
+
     def __init__(self, start: int, end: int):
         super().__init__("", markup=False)
         self.start = start
@@ -102,6 +114,14 @@ class Paragraph(Static):
         size = self.size
         if not self._stale and size.width == width and size.height > 0:
             return size.height
+        return len(self.breaks(width))
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """The rows Textual lays the chunk out in: counted from its own line breaks (the
+        rows Textual draws; the view needs them anyway), not by Textual wrapping the text
+        once more."""
+        if self._painted is None or width <= 0:
+            return super().get_content_height(container, viewport, width)
         return len(self.breaks(width))
 
     def paint(self, painted: Painted, width: int = 0) -> bool:
@@ -169,6 +189,8 @@ class ArticleView(VerticalScroll, inherit_bindings=False):
         Binding("pageup", "page_up", "page up", show=False),
         Binding("pagedown", "page_down", "page down", show=False),
     ]
+
+    virtual_size = _virtual_size()
 
     @dataclass
     class Clicked(Message):

@@ -36,10 +36,21 @@ def plain(text: str, style: Style | None = None) -> Content:
 
 
 class Bar(Static):
-    """A Static that asks for a layout pass only when its height changes: an update of
-    the title or the status would otherwise lay out the whole screen, article included."""
+    """A Static that asks for a layout pass only when its height changes (an update of
+    the title or the status would otherwise lay out the whole screen, article included),
+    and for nothing when its content is the same text in the same styles (the screen
+    updates its bars after every key and every answer of the database)."""
+
+    _shown: Content | None = None
 
     def update(self, content="", *, layout: bool = True) -> None:
+        if isinstance(content, Content):
+            shown = self._shown
+            if shown is not None and shown.plain == content.plain and shown.spans == content.spans:
+                return
+            self._shown = content
+        else:
+            self._shown = None
         if layout and isinstance(content, Content) and self.is_mounted:
             width = self.content_region.width
             if width > 0 and self.size.height > 0:
