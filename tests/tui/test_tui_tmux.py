@@ -229,3 +229,54 @@ def test_tui_an_edit_key_sent_the_instant_the_article_appears_is_applied(tmp_pat
 def _running(tmux: Tmux) -> bool:
     proc = subprocess.run(["tmux", "has-session", "-t", tmux.name], capture_output=True)
     return proc.returncode == 0
+
+
+@pytest.mark.slow
+def test_tui_keys_typed_at_once_after_a_are_applied_in_the_order_typed(tmp_path):
+    """`a`, then Tab Delete Tab Space in one burst, as fast as a terminal delivers them,
+    while the next article is still opening. Tab used to be a priority binding, run by the
+    app at once while Delete waited in the busy screen's queue: the keys ran as Tab Tab
+    Delete Space, deleting the wrong span and confirming nothing."""
+    from annotator.domain.spans import Span
+    from annotator.store.engine import open_store
+    from tests.tui.conftest import ARTICLE_TWO, add_article
+
+    db = tmp_path / "burst.db"
+    store = open_store(db)
+    add_article(store, ARTICLE_ONE_TEXT, "First one", [Span(0, 5, "PERSON")])
+    second = add_article(
+        store,
+        ARTICLE_TWO,
+        "Second one",
+        [
+            Span(0, 7, "ORG"),
+            Span(23, 30, "LOCATION"),
+            Span(32, 39, "ORG"),
+            Span(60, 65, "LOCATION"),
+        ],
+    )
+    store.dispose()
+    tmux = Tmux(_annotate(db))
+    try:
+        tmux.wait_for("First one")
+        tmux.wait_for("span 1/1")  # the first article is open in the database
+        tmux.press("a", "Tab", "DC", "Tab", "Space")
+        tmux.wait_for("suggestion accepted")
+        tmux.press("q")
+        end = time.monotonic() + 20
+        while time.monotonic() < end and _running(tmux):
+            time.sleep(0.05)
+    finally:
+        tmux.kill_session()
+    status, spans = stored(db)[second]
+    # The cursor opens on the first span: Tab goes to the second, Delete removes it, Tab
+    # goes to the third, Space confirms it.
+    assert [(s.start, s.end, s.origin) for s in spans] == [
+        (0, 7, Origin.SUGGESTED),
+        (32, 39, Origin.ACCEPTED),
+        (60, 65, Origin.SUGGESTED),
+    ]
+    assert status == "in_progress"
+
+
+ARTICLE_ONE_TEXT = "Assad forces shelled Idlib on Thursday."

@@ -85,8 +85,8 @@ class AnnotateScreen(Screen):
     """Label one article at a time; every change is stored as it happens."""
 
     BINDINGS = [
-        Binding("tab", "next_span", "next span", priority=True),
-        Binding("shift+tab", "previous_span", "prev span", show=False, priority=True),
+        Binding("tab", "next_span", "next span"),
+        Binding("shift+tab", "previous_span", "prev span", show=False),
         Binding("right,l", "move(1)", "next token", show=False),
         Binding("left,h", "move(-1)", "previous token", show=False),
         Binding("shift+right", "extend(1)", "extend selection", show=False),
@@ -164,6 +164,7 @@ class AnnotateScreen(Screen):
         self._hints: dict[str, int] | None = None
         self._hint_typed = ""
         self._hint_queue: list[str] | None = None  # letters typed after `r` while waiting
+        self._preview_pending = False  # _finish_now started showing the read-ahead article
         self._frozen: set[str] = set()  # the stages _keep_long_lived has frozen the heap at
 
     # --- layout ----------------------------------------------------------------------------
@@ -517,7 +518,7 @@ class AnnotateScreen(Screen):
         self._hint_queue = None  # a key ends the letters of a waiting `r`
         if self._hints is not None:
             self._drop_hints()  # any other key takes the jump hints away
-        if self.life.must_wait(edit):
+        if self._preview_pending or self.life.must_wait(edit):
             self.life.wait(run)
             self._update_info()
             return
@@ -782,6 +783,9 @@ class AnnotateScreen(Screen):
         # stopping the thread sends them first.
         self.db.hold()
         send()
+        # Until the worker has the read-ahead article's editor in place, every key waits
+        # (a cursor move would move the finished article's cursor, and be lost).
+        self._preview_pending = True
         self.run_worker(self._show_preview(ahead), group="preview")
 
     async def _show_preview(self, article: LoadedArticle) -> None:
@@ -796,6 +800,7 @@ class AnnotateScreen(Screen):
             self._after_article_shown(article)
             self.app.article_shown()  # type: ignore[attr-defined]
         finally:
+            self._preview_pending = False
             self.call_after_refresh(self.db.release)
 
     def action_done(self) -> None:
