@@ -296,3 +296,30 @@ def test_import_staged_on_postgres(pg_store, tmp_path, monkeypatch):
     assert counts() == (250, 250, 0, 0, 500, 0)
     sugg = import_files(pg_store, [bad], fmt="prodigy", as_suggestions="old", skip_invalid=True)
     assert (sugg.suggestions, sugg.imported) == (300, 300)
+
+
+def test_staging_refuses_a_payload_whose_spans_are_not_the_records(tmp_path):
+    # On SQLite the spans are stored from the event payload's JSON: a payload that does
+    # not hold the record's spans must undo the chunk, not store other spans silently.
+    from annotator.domain.text import content_hash
+    from annotator.services.annotated_rows import event_payload
+    from annotator.store.engine import open_store
+    from annotator.store.rows import stored_timestamp
+    from annotator.store.staging import StagedRecord, Staging, stage_records
+
+    store = open_store(tmp_path / "news.db")
+    text = "Assad forces shelled Idlib."
+    article = (content_hash(text), text, "T", "test", None, "{}", stored_timestamp("sqlite"))
+    spans = [(0, 5, "PERSON", "manual"), (21, 26, "LOCATION", "manual")]
+    good = StagedRecord(article, "ana", "done", "", spans, event_payload("done", spans))
+    bad = StagedRecord(article, "ben", "done", "", spans, event_payload("done", spans[:1]))
+    with store.write_connection() as conn:
+        stage_records(conn, Staging("sqlite"), [good])
+        stored = conn.exec_driver_sql('SELECT start, "end", label, origin FROM span').all()
+    assert [tuple(row) for row in stored] == spans
+    with pytest.raises(RuntimeError, match="stored 1 spans where the records hold 2"):
+        with store.write_connection() as conn:
+            stage_records(conn, Staging("sqlite"), [bad])
+    with store.read_connection() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM span").scalar() == 2
+    store.dispose()
