@@ -162,3 +162,43 @@ def test_postgres_order_uncertain_reorders_the_queue(pg_store):
         session.load(article_id)
         session.finish(article_id, Status.SKIPPED)
     assert served == [ids[1], ids[3], ids[0], ids[2]]
+
+
+def test_postgres_annotated_import_stages_spans_and_events(pg_store, tmp_path):
+    from sqlalchemy import func, select
+
+    from annotator.services.importing import import_files
+    from annotator.store.models import Event
+
+    def task(text, who, *spans, answer="accept"):
+        spans = [{"start": s, "end": e, "label": label} for s, e, label in spans]
+        return {"text": text, "spans": spans, "answer": answer, "_annotator_id": who}
+
+    path = tmp_path / "db.jsonl"
+    tasks = [
+        task("Assad forces shelled Idlib.", "ana", (0, 5, "PERSON"), (21, 26, "LOCATION")),
+        task("Assad forces shelled Idlib.", "bob", (21, 26, "LOCATION")),
+        task("Rebels held Hama.", "ana", (12, 16, "LOCATION")),
+        task("Rebels held Hama.", "ana", (0, 6, "ORG")),  # repeats ana's: replaces it
+    ]
+    path.write_text("".join(json.dumps(t) + "\n" for t in tasks))
+    report = import_files(pg_store, [path], fmt="prodigy")
+    assert (report.annotations, report.spans, report.repeated) == (4, 5, 1)
+    with pg_store.read() as session:
+        stored = {
+            (a.text, a.annotator, tuple(s.key for s in a.spans))
+            for a in stored_annotations(session, status="all")
+        }
+        events = session.scalar(select(func.count()).select_from(Event))
+    assert stored == {
+        ("Assad forces shelled Idlib.", "ana", ((0, 5, "PERSON"), (21, 26, "LOCATION"))),
+        ("Assad forces shelled Idlib.", "bob", ((21, 26, "LOCATION"),)),
+        ("Rebels held Hama.", "ana", ((0, 6, "ORG"),)),
+    }
+    assert events == 3  # one import event per (article, annotator)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(task("New text here.", "cy", (0, 3, "ORG"))) + "\n{broken\n")
+    with pytest.raises(InputError):
+        import_files(pg_store, [bad], fmt="prodigy")
+    with pg_store.read() as session:
+        assert len(list(stored_annotations(session, status="all"))) == 3

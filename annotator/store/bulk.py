@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, TableClause, insert
+from sqlalchemy.types import NullType
 
 _compiled: dict[tuple, tuple[str | None, object]] = {}
 
@@ -52,11 +53,16 @@ def bulk_insert(
 
     The tuples go to the driver as they are when its parameter style is positional
     (SQLite): measured, SQLAlchemy turning 100,000 dicts into parameters cost about as
-    much as SQLite writing them. Other drivers get dicts through Core.
+    much as SQLite writing them. On PostgreSQL, rows without ``ignore_on`` for a table
+    whose columns are untyped (values already as the driver takes them) go in one COPY:
+    profiled, psycopg's executemany sends an INSERT per row and waited on the server for
+    two thirds of an annotated import. Other drivers get dicts through Core.
     """
     if not rows:
         return 0
     columns = tuple(columns)
+    if ignore_on is None and conn.dialect.name == "postgresql" and _untyped(table, columns):
+        return _copy_rows(conn, table, columns, rows)
     sql, stmt = _statement(conn, table, columns, tuple(ignore_on) if ignore_on else None)
     if sql is not None:
         result = conn.exec_driver_sql(sql, rows)
@@ -68,6 +74,31 @@ def bulk_insert(
         return len(conn.execute(stmt.returning(table.c[columns[0]]), params).all())
     result = conn.execute(stmt, params)
     return max(result.rowcount, 0)
+
+
+def _untyped(table: TableClause, columns: tuple[str, ...]) -> bool:
+    """Whether none of ``columns`` has a type of its own (no bind processing to apply)."""
+    return all(isinstance(table.c[name].type, NullType) for name in columns)
+
+
+def _copy_rows(conn: Connection, table: TableClause, columns: tuple[str, ...], rows) -> int:
+    """Write ``rows`` with one COPY ... FROM STDIN on the connection's psycopg connection,
+    in the caller's transaction. Returns the number of rows written. A driver error is
+    marked with the database's name, as errors raised through the engine are."""
+    from annotator.store.engine import where
+
+    quote = conn.dialect.identifier_preparer.quote
+    statement = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    raw = conn.connection.driver_connection
+    assert raw is not None  # a connection in a transaction has its driver connection
+    try:
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except Exception as exc:
+        exc.annotator_database = where(str(conn.engine.url))  # type: ignore[attr-defined]
+        raise
+    return len(rows)
 
 
 def driver_sql(conn: Connection, statement: str) -> str:
