@@ -169,8 +169,9 @@ def suggest_articles(
             results = worker.result()
             write(in_flight.popleft(), results)
 
+    batches = _pending_batches(store, suggester, batch_size)
     try:
-        for batch in _pending_batches(store, suggester, batch_size):
+        for batch in batches:
             if worker is not None:
                 try:
                     take_answers(wait=False)
@@ -192,6 +193,7 @@ def suggest_articles(
         if progress is not None:
             progress(writer.stored, max(report.pending, writer.stored))
     finally:
+        batches.close()
         writer.close()
         if worker is not None:
             worker.close()
@@ -316,18 +318,52 @@ class _Writer:
 
 
 def _pending_batches(store: Store, suggester: Suggester, batch_size: int) -> Iterator[Batch]:
-    """Pending articles in id order, a page per short read transaction, cut into batches."""
-    after = 0
-    while True:
-        with store.engine.connect() as conn:
-            page = stored.pending_articles(
-                conn, suggester.sources, suggester.tokenizer_id, after=after, limit=PAGE
-            )
-        if not page:
-            return
-        after = page[-1][0]
-        for start in range(0, len(page), batch_size):
-            yield page[start : start + batch_size]
+    """Pending articles in id order, a page per short read transaction, cut into batches.
+
+    A thread reads the pages, at most two ahead: SQLite reads a page without the GIL,
+    while the caller runs spaCy. Close the iterator when done with it early: that stops
+    the thread."""
+    pages: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def hand(item: object) -> bool:
+        """Queue ``item`` unless the reader is told to stop; whether it was queued."""
+        while not stop.is_set():
+            try:
+                pages.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        after = 0
+        try:
+            while True:
+                with store.engine.connect() as conn:
+                    page = stored.pending_articles(
+                        conn, suggester.sources, suggester.tokenizer_id, after=after, limit=PAGE
+                    )
+                if not hand(page) or not page:
+                    return
+                after = page[-1][0]
+        except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread
+            hand(exc)
+
+    reader = threading.Thread(target=read, name="suggest-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            page = pages.get()
+            if isinstance(page, BaseException):
+                raise page
+            if not page:
+                return
+            for start in range(0, len(page), batch_size):
+                yield page[start : start + batch_size]
+    finally:
+        stop.set()
+        reader.join()
 
 
 def _store_batch(
