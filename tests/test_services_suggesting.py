@@ -281,6 +281,33 @@ def test_suggesting_one_article_and_reading_tokens(store, tmp_path):
     assert tokens_for(store, 1, "spacy:xx@0") is None
 
 
+def test_suggesting_stores_empty_offsets_of_a_batch_without_tokens(store, tmp_path):
+    # A text without tokens has empty packed offsets; stored as such (not NULL, which the
+    # table refuses), also when no article of the batch has any token at all (SQLite's
+    # substr of an empty blob is NULL). Importing drops such texts, so the batch is
+    # handed to the store as suggest_articles hands it.
+    from annotator.store import suggestions as stored
+
+    _import_texts(store, tmp_path, ["Shelling in Idlib.", "More in Hama."])
+    with store.read() as session:
+        first, second = sorted(session.scalars(select(Article.id)).all())
+    for found, tokens in (([(first, [])], [b""]), ([(second, [])], [b""])):
+        with store.write_connection() as conn:
+            added = stored.store_found(
+                conn, found=found, sources=("s",), tokenizer="t", tokens=tokens, now="2026"
+            )
+        assert added == Counter()
+    with store.read() as session:
+        assert session.execute(select(Tokens.article_id, Tokens.offsets)).all() == [
+            (first, b""),
+            (second, b""),
+        ]
+        assert session.execute(select(SuggestionRun.article_id, SuggestionRun.count)).all() == [
+            (first, 0),
+            (second, 0),
+        ]
+
+
 def test_suggesting_progress_reaches_the_total(store, tmp_path):
     _import_texts(store, tmp_path, [f"Idlib {i}" for i in range(600)])
     calls: list[tuple[int, int]] = []

@@ -137,10 +137,11 @@ _FOUND_RUNS = (
     "ON CONFLICT (article_id, source) DO NOTHING"
 )
 # ?1: [[article id, 1-based position in ?3, length], ...], ?2: the tokenizer, ?3: the
-# articles' packed offsets one after another. Offsets already stored are kept.
+# articles' packed offsets one after another. Offsets already stored are kept. SQLite's
+# substr of a zero-length blob is NULL, hence the coalesce (a text without tokens).
 _FOUND_TOKENS = (
     "INSERT INTO tokens (article_id, tokenizer, offsets) "
-    "SELECT t.value ->> 0, ?2, substr(?3, t.value ->> 1, t.value ->> 2) "
+    "SELECT t.value ->> 0, ?2, coalesce(substr(?3, t.value ->> 1, t.value ->> 2), zeroblob(0)) "
     "FROM json_each(?1) AS t WHERE true "
     "ON CONFLICT (article_id, tokenizer) DO NOTHING"
 )
