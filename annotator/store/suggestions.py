@@ -145,6 +145,9 @@ _FOUND_TOKENS = (
     "FROM json_each(?1) AS t WHERE true "
     "ON CONFLICT (article_id, tokenizer) DO NOTHING"
 )
+# Compact JSON, without the check for cycles (the rows are tuples of numbers and strings)
+# and with text as it is: measured, a third less time holding the GIL than json.dumps.
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False).encode
 _COUNT_ADDED = "SELECT label, source, count(*) FROM suggestion WHERE id > ? GROUP BY label, source"
 
 
@@ -162,8 +165,7 @@ def store_found(
     a run of every source is stored for each article (one already stored is kept) and
     ``tokens`` are the articles' packed offsets, in ``found``'s order. Returns how many
     suggestions were stored by (label, source)."""
-    dumps = json.dumps
-    articles = dumps(found, separators=(",", ":"))
+    articles = _ENCODE(found)
     places = []
     position = 1
     for (article_id, _), packed in zip(found, tokens, strict=True):
@@ -171,10 +173,8 @@ def store_found(
         position += len(packed)
     before = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM suggestion").scalar_one()
     conn.exec_driver_sql(_FOUND_SUGGESTIONS, (articles,))
-    conn.exec_driver_sql(_FOUND_RUNS, (articles, dumps(list(sources)), now))
-    conn.exec_driver_sql(
-        _FOUND_TOKENS, (dumps(places, separators=(",", ":")), tokenizer, b"".join(tokens))
-    )
+    conn.exec_driver_sql(_FOUND_RUNS, (articles, _ENCODE(list(sources)), now))
+    conn.exec_driver_sql(_FOUND_TOKENS, (_ENCODE(places), tokenizer, b"".join(tokens)))
     return Counter(
         {(label, source): n for label, source, n in conn.exec_driver_sql(_COUNT_ADDED, (before,))}
     )
