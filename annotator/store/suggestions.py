@@ -120,21 +120,26 @@ def store_suggestions(
 # blob) however many rows it stores, so the driver steps it once and, as Python's sqlite3
 # does for every step, without the GIL: a writer thread stores a batch while the calling
 # thread goes on with spaCy. An executemany binds every row's values holding the GIL.
-# ?1 in each: [[article id, [[start, end, label, source], ...]], ...].
+# ?1 in each: {"article id": [[start, end, label, source], ...], ...}.
 _FOUND_SUGGESTIONS = (
     'INSERT INTO suggestion (article_id, source, start, "end", label, score) '
-    "SELECT a.value ->> 0, r.value ->> 3, r.value ->> 0, r.value ->> 1, r.value ->> 2, NULL "
-    "FROM json_each(?1) AS a, json_each(a.value, '$[1]') AS r "
-    "ORDER BY a.key, r.key"
+    "SELECT CAST(a.key AS INTEGER), r.value ->> 3, r.value ->> 0, r.value ->> 1, "
+    "r.value ->> 2, NULL "
+    "FROM json_each(?1) AS a, json_each(a.value) AS r "
+    "ORDER BY a.id, r.key"
 )
-# ?2: the sources (JSON array), ?3: the timestamp. A run already stored is kept.
+# ?2: the sources (JSON array), ?3: the timestamp. A run already stored is kept. With one
+# source, an article's count is the length of its array.
 _FOUND_RUNS = (
     "INSERT INTO suggestionrun (article_id, source, count, created_at) "
-    "SELECT a.value ->> 0, s.value, (SELECT count(*) FROM json_each(a.value, '$[1]') AS r "
-    "WHERE r.value ->> 3 = s.value), ?3 "
+    "SELECT CAST(a.key AS INTEGER), s.value, {count}, ?3 "
     "FROM json_each(?1) AS a, json_each(?2) AS s WHERE true "
-    "ORDER BY a.key, s.key "
+    "ORDER BY a.id, s.key "
     "ON CONFLICT (article_id, source) DO NOTHING"
+)
+_RUNS_ONE_SOURCE = _FOUND_RUNS.format(count="json_array_length(a.value)")
+_RUNS_BY_SOURCE = _FOUND_RUNS.format(
+    count="(SELECT count(*) FROM json_each(a.value) AS r WHERE r.value ->> 3 = s.value)"
 )
 # ?1: [[article id, 1-based position in ?3, length], ...], ?2: the tokenizer, ?3: the
 # articles' packed offsets one after another. Offsets already stored are kept. SQLite's
@@ -165,7 +170,7 @@ def store_found(
     a run of every source is stored for each article (one already stored is kept) and
     ``tokens`` are the articles' packed offsets, in ``found``'s order. Returns how many
     suggestions were stored by (label, source)."""
-    articles = _ENCODE(found)
+    articles = _ENCODE(dict(found))
     places = []
     position = 1
     for (article_id, _), packed in zip(found, tokens, strict=True):
@@ -173,7 +178,8 @@ def store_found(
         position += len(packed)
     before = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM suggestion").scalar_one()
     conn.exec_driver_sql(_FOUND_SUGGESTIONS, (articles,))
-    conn.exec_driver_sql(_FOUND_RUNS, (articles, _ENCODE(list(sources)), now))
+    runs = _RUNS_ONE_SOURCE if len(sources) == 1 else _RUNS_BY_SOURCE
+    conn.exec_driver_sql(runs, (articles, _ENCODE(list(sources)), now))
     conn.exec_driver_sql(_FOUND_TOKENS, (_ENCODE(places), tokenizer, b"".join(tokens)))
     return Counter(
         {(label, source): n for label, source, n in conn.exec_driver_sql(_COUNT_ADDED, (before,))}
