@@ -156,6 +156,30 @@ def test_suggesting_only_adds_what_a_new_source_finds(store, tmp_path):
         assert session.scalar(select(func.count()).select_from(Tokens)) == 6  # 2 tokenizers
 
 
+def test_suggesting_with_two_sources_counts_each_sources_suggestions(store, tmp_path):
+    # One run with patterns and a model: each article's run of each source counts that
+    # source's suggestions for it (zero too), as the report does.
+    texts = ["Syrian jets struck Idlib.", "Aid reached Aleppo and Idlib.", "Calm."]
+    _import_texts(store, tmp_path, texts)
+    both = build_suggester(SuggestConfig(model=str(save_fake_model(tmp_path / "fake"))))
+    assert len(both.sources) == 2
+    report = suggest_articles(store, both)
+    with store.read() as session:
+        runs = {
+            (a, s): n
+            for a, s, n in session.execute(
+                select(SuggestionRun.article_id, SuggestionRun.source, SuggestionRun.count)
+            )
+        }
+        found = Counter(session.execute(select(Suggestion.article_id, Suggestion.source)).all())
+        ids = sorted(session.scalars(select(Article.id)).all())
+    assert set(runs) == {(a, s) for a in ids for s in both.sources}
+    assert runs == {key: found[key] for key in runs}
+    assert sum(runs.values()) == sum(report.labels.values()) == sum(report.by_source.values())
+    assert set(report.by_source) == set(both.sources)
+    assert runs[ids[2], both.sources[0]] == runs[ids[2], both.sources[1]] == 0
+
+
 @contextmanager
 def _another_thread():
     """A second thread runs meanwhile (as in the annotation screen): no fork then."""
