@@ -125,11 +125,14 @@ def suggest_articles(
 
     Batches are committed as they are done (WRITE_ARTICLES articles a transaction), so
     an interrupted run keeps what it finished and the next one continues there; what
-    another process stored meanwhile is not stored twice. spaCy runs here, through
-    ``nlp.pipe``; with many articles (or ``helper=True``) a helper process runs it too,
-    on batches this one hands over (forked when this process has one thread, else
-    spawned). ``progress`` is called from the calling thread with (articles stored,
-    articles to do).
+    another process stored meanwhile is not stored twice. spaCy runs in the calling
+    thread (Suggester.run_packed); a thread reads the pending articles ahead and, on
+    SQLite, another stores the batches (see _Writer), both mostly inside SQLite, without
+    the GIL. With many articles (or ``helper=True``) a helper process runs spaCy too, on
+    batches this one hands over (forked when this process has one thread, before those
+    threads start; else spawned). ``progress`` is called from the calling thread with
+    (articles stored, articles to do). When the run stops early (an error, Ctrl+C), the
+    batches not yet in a transaction are dropped and the threads end first.
     """
     started = time.perf_counter()
     report = SuggestReport(sources=suggester.sources)
