@@ -411,7 +411,10 @@ class _PatternMatch:
     """
 
     def __init__(self, nlp: Language, name: str):
+        from spacy.pipeline import SpanRuler
+
         ruler = nlp.get_pipe(name)
+        assert isinstance(ruler, SpanRuler)  # _add_rulers adds SpanRulers by these names
         self.name = name
         self.matchers = [m for m in (ruler.matcher, ruler.phrase_matcher) if len(m)]
         strings = nlp.vocab.strings

@@ -8,7 +8,7 @@ import queue
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -320,7 +320,9 @@ class _Writer:
         self.stored += len(batch)
 
 
-def _pending_batches(store: Store, suggester: Suggester, batch_size: int) -> Iterator[Batch]:
+def _pending_batches(
+    store: Store, suggester: Suggester, batch_size: int
+) -> Generator[Batch, None, None]:
     """Pending articles in id order, a page per short read transaction, cut into batches.
 
     A thread reads the pages, at most two ahead: SQLite reads a page without the GIL,
