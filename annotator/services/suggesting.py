@@ -216,10 +216,10 @@ class _Writer:
     """Collects computed batches and stores them a transaction of at least WRITE_ARTICLES
     articles at a time (and whatever is left at the end).
 
-    On SQLite a thread of this process stores them (``threaded``): each transaction is a
-    few statements the driver runs without the GIL (store.suggestions.store_found), so
-    spaCy goes on in the calling thread meanwhile. At most two transactions' worth wait
-    for it. Elsewhere each is stored in line, when it is complete.
+    On SQLite a thread of this process stores them: each transaction is a few statements
+    the driver runs without the GIL (store.suggestions.store_found), so spaCy goes on in
+    the calling thread meanwhile. At most two transactions' worth wait for it. On other
+    databases each is stored in line, when it is complete.
 
     Why not one commit per nlp.pipe batch: a commit syncs the disk, which cost as much
     as storing the rows of 64 articles.
