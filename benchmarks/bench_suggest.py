@@ -10,6 +10,10 @@ on a fresh copy of the database, --repeat times; the best run of each is compare
   in memory, `for doc in nlp.pipe(texts, batch_size=64): pass`. The brief's baseline.
 - "bare, our pipeline": the same loop over the very pipeline our suggester runs (its
   ruler writes a span group, so that pattern and model suggestions keep their sources).
+- "run_packed alone": what suggest_articles computes per article (spaCy, with the rulers'
+  matchers called directly, see nlp.suggester.Suggester.run_packed; the suggestions and
+  packed token offsets), texts already in memory, nothing read or stored. Shown for what
+  the database part costs; not a baseline of the ratio.
 - "suggest_articles": reads the pending articles, runs spaCy, extracts suggestions and
   token offsets, and writes suggestions, run markers and offsets batch by batch. With
   enough articles a helper process (forked, as from the CLI) runs spaCy on batches too,
@@ -98,12 +102,17 @@ if kind == "entity_ruler":
 else:
     from annotator.nlp.suggester import SuggestConfig
     from annotator.services.suggesting import build_suggester
-    nlp = build_suggester(SuggestConfig(patterns=patterns_path)).nlp
+    suggester = build_suggester(SuggestConfig(patterns=patterns_path))
+    nlp = suggester.nlp
 for doc in nlp.pipe(texts[:200]):  # warm up, as ours is warmed by building the suggester
     pass
 start = time.perf_counter()
-for doc in nlp.pipe(texts, batch_size=64):
-    pass
+if kind == "run_packed":
+    for found in suggester.run_packed(texts, batch_size=64):
+        pass
+else:
+    for doc in nlp.pipe(texts, batch_size=64):
+        pass
 print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, 0)
 """
 
@@ -157,6 +166,7 @@ def main() -> None:
         runs: dict[str, list[tuple[float, float, float]]] = {
             "entity_ruler": [],
             "ours_bare": [],
+            "run_packed": [],
             "ours": [],
             "one_process": [],
         }
@@ -164,8 +174,8 @@ def main() -> None:
             for key in runs:
                 db = folder / f"{key}{i}.db"
                 shutil.copy(template, db)
-                if key in ("entity_ruler", "ours_bare"):
-                    kind = "entity_ruler" if key == "entity_ruler" else "ours"
+                if key in ("entity_ruler", "ours_bare", "run_packed"):
+                    kind = {"ours_bare": "ours"}.get(key, key)
                     runs[key].append(run_child(BARE, str(pattern_file), str(db), kind))
                 else:
                     helper = "auto" if key == "ours" else "off"
@@ -190,6 +200,7 @@ def main() -> None:
     for key, label in (
         ("entity_ruler", "bare nlp.pipe, blank + EntityRuler:       "),
         ("ours_bare", "bare nlp.pipe, our suggester's pipeline:  "),
+        ("run_packed", "run_packed alone (no database):           "),
         ("ours", "suggest_articles (writes included):       "),
         ("one_process", "suggest_articles, one process:            "),
     ):

@@ -245,6 +245,53 @@ def test_suggester_rewritten_patterns_match_what_spacy_matches():
     } <= found
 
 
+def test_suggester_chooses_overlapping_and_tied_matches_as_its_rulers_do(tmp_path):
+    # run_packed calls the rulers' matchers itself; what it keeps must be exactly what
+    # the rulers store in their span groups when the pipeline runs them (the longest of
+    # overlapping matches, ties within a ruler broken as spaCy sorts spans, the exact
+    # ruler's spans first across the two).
+    from spacy.util import filter_spans
+
+    from annotator.nlp.suggester import LOWER_KEY, PATTERNS_KEY
+
+    rules = [
+        {"label": "LOCATION", "pattern": "Foo"},
+        {"label": "PERSON", "pattern": "Foo"},
+        {"label": "ORG", "pattern": "Foo", "id": "x"},
+        {"label": "ORG", "pattern": "Foo Bar"},
+        {"label": "PERSON", "pattern": "Bar Baz"},
+        {"label": "LOCATION", "pattern": [{"LOWER": "bar"}, {"LOWER": "baz"}]},
+        {"label": "ARMED_GROUP", "pattern": [{"IS_UPPER": True, "OP": "+"}]},
+        {"label": "ORG", "pattern": [{"LOWER": "qux"}, {"LOWER": "qux", "OP": "?"}]},
+        {"label": "PERSON", "pattern": [{"LOWER": "qux"}, {"LOWER": "quux"}]},
+    ]
+    patterns = read_patterns(_pattern_file(tmp_path, rules), LABELS)
+    suggester = make_suggester(labels=LABELS, patterns=patterns)
+    assert suggester.nlp.pipe_names == ["annotator_patterns", "annotator_patterns_lower"]
+    texts = [
+        "Foo Bar Baz and Foo. ABC DEF ghi Qux qux quux Foo Bar",
+        "bar baz Foo, Foo Foo Bar Baz",
+        "QUX QUUX Foo Bar Baz\n\nFoo",
+        "Foo",
+        "",
+        "  \n",
+        "no match here",
+    ]
+    expected = []
+    for doc in suggester.nlp.pipe(texts):
+        first = list(doc.spans[PATTERNS_KEY]) if PATTERNS_KEY in doc.spans else []
+        second = list(doc.spans[LOWER_KEY]) if LOWER_KEY in doc.spans else []
+        spans = filter_spans(first + second) if first and second else first or second
+        expected.append([(s.start_char, s.end_char, s.label_) for s in spans])
+    got = [
+        [(start, end, label) for start, end, label, _ in rows]
+        for rows, _, _ in suggester.run_packed(texts)
+    ]
+    assert got == expected
+    assert [(start, end) for start, end, _ in got[3]] == [(0, 3)]  # one of three labels
+    assert got[4] == got[5] == got[6] == []
+
+
 @pytest.mark.parametrize(
     ("pattern", "lower", "orth"),
     [

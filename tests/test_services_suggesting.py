@@ -156,6 +156,30 @@ def test_suggesting_only_adds_what_a_new_source_finds(store, tmp_path):
         assert session.scalar(select(func.count()).select_from(Tokens)) == 6  # 2 tokenizers
 
 
+def test_suggesting_with_two_sources_counts_each_sources_suggestions(store, tmp_path):
+    # One run with patterns and a model: each article's run of each source counts that
+    # source's suggestions for it (zero too), as the report does.
+    texts = ["Syrian jets struck Idlib.", "Aid reached Aleppo and Idlib.", "Calm."]
+    _import_texts(store, tmp_path, texts)
+    both = build_suggester(SuggestConfig(model=str(save_fake_model(tmp_path / "fake"))))
+    assert len(both.sources) == 2
+    report = suggest_articles(store, both)
+    with store.read() as session:
+        runs = {
+            (a, s): n
+            for a, s, n in session.execute(
+                select(SuggestionRun.article_id, SuggestionRun.source, SuggestionRun.count)
+            )
+        }
+        found = Counter(session.execute(select(Suggestion.article_id, Suggestion.source)).all())
+        ids = sorted(session.scalars(select(Article.id)).all())
+    assert set(runs) == {(a, s) for a in ids for s in both.sources}
+    assert runs == {key: found[key] for key in runs}
+    assert sum(runs.values()) == sum(report.labels.values()) == sum(report.by_source.values())
+    assert set(report.by_source) == set(both.sources)
+    assert runs[ids[2], both.sources[0]] == runs[ids[2], both.sources[1]] == 0
+
+
 @contextmanager
 def _another_thread():
     """A second thread runs meanwhile (as in the annotation screen): no fork then."""
@@ -279,6 +303,33 @@ def test_suggesting_one_article_and_reading_tokens(store, tmp_path):
     assert suggestions_for(store, 1, sources=("model:other@1",)) == []
     assert tokens_for(store, 2, suggester.tokenizer_id) is None  # not processed yet
     assert tokens_for(store, 1, "spacy:xx@0") is None
+
+
+def test_suggesting_stores_empty_offsets_of_a_batch_without_tokens(store, tmp_path):
+    # A text without tokens has empty packed offsets; stored as such (not NULL, which the
+    # table refuses), also when no article of the batch has any token at all (SQLite's
+    # substr of an empty blob is NULL). Importing drops such texts, so the batch is
+    # handed to the store as suggest_articles hands it.
+    from annotator.store import suggestions as stored
+
+    _import_texts(store, tmp_path, ["Shelling in Idlib.", "More in Hama."])
+    with store.read() as session:
+        first, second = sorted(session.scalars(select(Article.id)).all())
+    for found, tokens in (([(first, [])], [b""]), ([(second, [])], [b""])):
+        with store.write_connection() as conn:
+            added = stored.store_found(
+                conn, found=found, sources=("s",), tokenizer="t", tokens=tokens, now="2026"
+            )
+        assert added == Counter()
+    with store.read() as session:
+        assert session.execute(select(Tokens.article_id, Tokens.offsets)).all() == [
+            (first, b""),
+            (second, b""),
+        ]
+        assert session.execute(select(SuggestionRun.article_id, SuggestionRun.count)).all() == [
+            (first, 0),
+            (second, 0),
+        ]
 
 
 def test_suggesting_progress_reaches_the_total(store, tmp_path):

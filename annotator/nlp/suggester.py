@@ -150,6 +150,12 @@ class Suggester:
         self.labels = tuple(labels)
         self.model_labels = model_labels
         self.config = config
+        # The pattern rulers' matchers, run by run_packed itself (see _PatternMatch).
+        self._matching = [
+            _PatternMatch(nlp, name)
+            for name in (PATTERNS_PIPE, LOWER_PIPE)
+            if name in nlp.pipe_names
+        ]
         # Model label -> scheme label; an explicit mapping wins over a same-named label.
         self._targets: dict[str, str] = {name: name for name in self.labels}
         self._targets.update(label_map)
@@ -177,12 +183,28 @@ class Suggester:
         self, texts: Iterable[str], batch_size: int = 64
     ) -> Iterator[tuple[list[Row], bytes, Counter[str]]]:
         """Like run(), in the form the store takes: (start, end, label, source) rows, the
-        offsets packed as domain.spans.pack_offsets does, and the dropped labels."""
-        stream = self.nlp.pipe(
-            ((text, text) for text in texts), as_tuples=True, batch_size=batch_size
-        )
+        offsets packed as domain.spans.pack_offsets does, and the dropped labels.
+
+        The pipeline runs without its pattern rulers; their matchers are called here on
+        each doc instead, and the matches are chosen as the rulers choose them (see
+        _PatternMatch). Measured: the SpanRuler components' own Python (a Span object per
+        match, sorting and filtering them, storing a span group that is read back) took
+        as long as the rest of the pipeline, tokenizer included.
+        """
+        rulers = [matching.name for matching in self._matching]
+        if len(self.nlp.pipe_names) > len(rulers):
+            stream = self.nlp.pipe(
+                ((text, text) for text in texts),
+                as_tuples=True,
+                batch_size=batch_size,
+                disable=rulers,
+            )
+        else:  # nothing but the tokenizer before the rulers
+            make_doc = self.nlp.make_doc
+            stream = ((make_doc(text), text) for text in texts)
         model_source = self.model_source
         pattern_source = self.pattern_source
+        matching = self._matching
         targets = self._targets
         for doc, text in stream:
             rows: list[Row] = []
@@ -202,10 +224,16 @@ class Suggester:
                                 continue
                             start, end = trimmed
                         rows.append((start, end, target, model_source))
-            if pattern_source is not None:
-                for span in _pattern_spans(doc):
-                    rows.append((span.start_char, span.end_char, span.label_, pattern_source))
-            yield rows, packed_offsets(doc, text), dropped
+            starts, ends, packed = _token_bounds(doc, text)
+            if pattern_source is not None and matching:
+                chosen = [found for ruler in matching if (found := ruler.spans(doc))]
+                if len(chosen) > 1:
+                    merged = _longest_first(chosen[0] + chosen[1])
+                else:
+                    merged = chosen[0] if chosen else []
+                for start, end, label in merged:
+                    rows.append((int(starts[start]), int(ends[end - 1]), label, pattern_source))
+            yield rows, packed, dropped
 
     def tokenize(self, text: str) -> list[tuple[int, int]]:
         """Token (start, end) character offsets of ``text``, whitespace tokens left out."""
@@ -372,16 +400,58 @@ def _trim_to_tokens(span: Any) -> tuple[int, int] | None:
     return tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
 
 
-def _pattern_spans(doc: Doc) -> list:
-    """The pattern matches of a doc, from both rulers, without overlaps (longest first)."""
-    spans = doc.spans
-    first = list(spans[PATTERNS_KEY]) if PATTERNS_KEY in spans else []
-    second = list(spans[LOWER_KEY]) if LOWER_KEY in spans else []
-    if not first or not second:
-        return first or second
-    from spacy.util import filter_spans
+class _PatternMatch:
+    """What a pattern ruler of ours (a SpanRuler with the first-longest filter, writing a
+    span group) finds in a doc, computed from its matchers without building Span objects:
+    (start token, end token, label) in the order of the span group.
 
-    return sorted(filter_spans(first + second), key=lambda span: span.start)
+    The ruler keeps the distinct (start, end, label, id) matches, in the order spaCy
+    sorts such Spans (start, end, then the hashes of label and id), and keeps the first
+    longest of overlapping ones; this does the same with plain tuples.
+    """
+
+    def __init__(self, nlp: Language, name: str):
+        from spacy.pipeline import SpanRuler
+
+        ruler = nlp.get_pipe(name)
+        assert isinstance(ruler, SpanRuler)  # _add_rulers adds SpanRulers by these names
+        self.name = name
+        self.matchers = [m for m in (ruler.matcher, ruler.phrase_matcher) if len(m)]
+        strings = nlp.vocab.strings
+        # Match key -> (label hash, id hash, label), from the ruler's own key table (spaCy
+        # 3.8: {key: {"label": ..., "id": ...}}).
+        self.keys: dict[int, tuple[int, int, str]] = {
+            key: (strings.add(entry["label"]), strings.add(entry["id"]), entry["label"])
+            for key, entry in ruler._match_label_id_map.items()
+        }
+
+    def spans(self, doc: Doc) -> list[tuple[int, int, str]]:
+        """The ruler's span group for ``doc``, as (start, end, label) token spans."""
+        found: set[tuple[int, int, int]] = set()
+        for matcher in self.matchers:
+            for key, start, end in matcher(doc):
+                if start != end:
+                    found.add((start, end, key))
+        if not found:
+            return []
+        keys = self.keys
+        ordered = sorted(found, key=lambda m: (m[0], m[1], keys[m[2]][:2]))
+        return _longest_first([(start, end, keys[key][2]) for start, end, key in ordered])
+
+
+def _longest_first(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """spacy.util.filter_spans for (start, end, label) token spans: the longest (the first
+    of equally long ones, by start) of overlapping spans, sorted by start."""
+    if len(spans) < 2:
+        return spans
+    chosen = []
+    taken: set[int] = set()
+    for span in sorted(spans, key=lambda s: (s[1] - s[0], -s[0]), reverse=True):
+        if span[0] not in taken and span[1] - 1 not in taken:
+            chosen.append(span)
+            taken.update(range(span[0], span[1]))
+    chosen.sort(key=lambda s: s[0])
+    return chosen
 
 
 def _entity_labels(nlp: Language) -> tuple[str, ...]:
@@ -483,7 +553,13 @@ _WHITESPACE: Any = None
 
 def packed_offsets(doc: Doc, text: str) -> bytes:
     """The (start, end) offsets of the doc's tokens, whitespace tokens left out, as
-    little-endian uint32 pairs (domain.spans.pack_offsets' format), computed in bulk.
+    little-endian uint32 pairs (domain.spans.pack_offsets' format), computed in bulk."""
+    return _token_bounds(doc, text)[2]
+
+
+def _token_bounds(doc: Doc, text: str) -> tuple[Any, Any, bytes]:
+    """The start and end character offsets of every token of ``doc`` (numpy arrays, by
+    token index), and packed_offsets(doc, text).
 
     Why numpy: reading token.idx token by token cost about as much as the EntityRuler
     itself. A token is a whitespace token exactly when its first character is whitespace
@@ -494,20 +570,22 @@ def packed_offsets(doc: Doc, text: str) -> bytes:
     from spacy.attrs import IDX, SPACY
 
     if len(doc) == 0:
-        return b""
+        return numpy.zeros(0, dtype="<u4"), numpy.zeros(0, dtype="<u4"), b""
     if _WHITESPACE is None:
         _WHITESPACE = _whitespace_table()
-    cells = doc.to_array([IDX, SPACY]).astype(numpy.int64)
+    cells = doc.to_array([IDX, SPACY]).astype("<u4")
     starts = cells[:, 0]
-    ends = numpy.empty_like(starts)
-    # A token ends where the next begins, less the one space spaCy keeps as its trailing
-    # whitespace; the last one ends at the end of the text (less its trailing space).
-    ends[:-1] = starts[1:] - cells[:-1, 1]
-    ends[-1] = len(text) - cells[-1, 1]
-    codes = numpy.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    first = numpy.minimum(codes[starts], _WHITESPACE.size - 1)
-    keep = ~_WHITESPACE[first]
-    pairs = numpy.empty((len(starts), 2), dtype="<u4")
+    # (start, end) by token. A token ends where the next begins, less the one space spaCy
+    # keeps as its trailing whitespace; the last one ends at the end of the text (less
+    # its trailing space).
+    pairs = numpy.empty_like(cells)
     pairs[:, 0] = starts
-    pairs[:, 1] = ends
-    return pairs[keep].tobytes()
+    numpy.subtract(starts[1:], cells[:-1, 1], out=pairs[:-1, 1])
+    pairs[-1, 1] = len(text) - cells[-1, 1]
+    if text.isascii():  # one byte a character: a quarter of the UTF-32 copy
+        codes = numpy.frombuffer(text.encode("ascii"), dtype="u1")
+        keep = ~_WHITESPACE[codes[starts]]
+    else:
+        codes = numpy.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+        keep = ~_WHITESPACE[numpy.minimum(codes[starts], _WHITESPACE.size - 1)]
+    return starts, pairs[:, 1], pairs[keep].tobytes()

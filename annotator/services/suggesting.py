@@ -4,9 +4,11 @@ and resumed), and read token offsets and suggestions back for the annotation scr
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,11 +125,14 @@ def suggest_articles(
 
     Batches are committed as they are done (WRITE_ARTICLES articles a transaction), so
     an interrupted run keeps what it finished and the next one continues there; what
-    another process stored meanwhile is not stored twice. spaCy runs here, through
-    ``nlp.pipe``; with many articles (or ``helper=True``) a helper process runs it too,
-    on batches this one hands over (forked when this process has one thread, else
-    spawned). ``progress`` is called from the calling thread with (articles stored,
-    articles to do).
+    another process stored meanwhile is not stored twice. spaCy runs in the calling
+    thread (Suggester.run_packed), which also reads the pending articles; on SQLite a
+    thread stores the batches (see _Writer), mostly inside SQLite, without the GIL.
+    With many articles (or ``helper=True``) a helper process runs spaCy too, on
+    batches this one hands over (forked when this process has one thread, before the writer
+    thread starts; else spawned). ``progress`` is called from the calling thread with
+    (articles stored, articles to do). When the run stops early (an error, Ctrl+C), the
+    batches not yet in a transaction are dropped and the writer thread ends first.
     """
     started = time.perf_counter()
     report = SuggestReport(sources=suggester.sources)
@@ -167,8 +172,9 @@ def suggest_articles(
             results = worker.result()
             write(in_flight.popleft(), results)
 
+    batches = _pending_batches(store, suggester, batch_size)
     try:
-        for batch in _pending_batches(store, suggester, batch_size):
+        for batch in batches:
             if worker is not None:
                 try:
                     take_answers(wait=False)
@@ -190,6 +196,8 @@ def suggest_articles(
         if progress is not None:
             progress(writer.stored, max(report.pending, writer.stored))
     finally:
+        batches.close()
+        writer.close()
         if worker is not None:
             worker.close()
     report.seconds = time.perf_counter() - started
@@ -208,9 +216,13 @@ class _Writer:
     """Collects computed batches and stores them a transaction of at least WRITE_ARTICLES
     articles at a time (and whatever is left at the end).
 
+    On SQLite a thread of this process stores them: each transaction is a few statements
+    the driver runs without the GIL (store.suggestions.store_found), so spaCy goes on in
+    the calling thread meanwhile. At most two transactions' worth wait for it. On other
+    databases each is stored in line, when it is complete.
+
     Why not one commit per nlp.pipe batch: a commit syncs the disk, which cost as much
-    as storing the rows of 64 articles. Why not a writer thread: measured, contention for
-    the GIL made the run slower than writing in line.
+    as storing the rows of 64 articles.
     """
 
     def __init__(self, store: Store, suggester: Suggester, report: SuggestReport):
@@ -220,24 +232,101 @@ class _Writer:
         self._batch: Batch = []
         self._results: list = []
         self.stored = 0  # articles committed so far
+        self._queue: queue.Queue | None = None
+        self._thread: threading.Thread | None = None
+        self._failure: BaseException | None = None
+        self._stop = False
+        if store.is_sqlite:
+            self._queue = queue.Queue(maxsize=2)
+            self._thread = threading.Thread(target=self._run, name="suggest-writer", daemon=True)
+            self._thread.start()
 
     def put(self, batch: Batch, results: list) -> None:
         """Add a computed batch; store what has gathered once it is enough."""
         self._batch.extend(batch)
         self._results.extend(results)
         if len(self._batch) >= WRITE_ARTICLES:
-            self.flush()
+            self._hand_over()
 
     def flush(self) -> None:
-        """Store what has gathered, in one transaction."""
-        if self._batch:
-            _store_batch(self._store, self._suggester, self._batch, self._results, self._report)
-            self.stored += len(self._batch)
-            self._batch, self._results = [], []
+        """Store what has gathered and wait until everything handed over is committed;
+        a failure of the writer thread is raised here."""
+        self._hand_over()
+        if self._thread is not None:
+            self._send(None)
+            self._thread.join()
+            self._thread = None
+            self._raise_failure()
+
+    def close(self) -> None:
+        """Stop the writer thread without storing what it has not begun (the run was
+        interrupted or failed): the transaction it is in commits or rolls back whole."""
+        if self._thread is None:
+            return
+        self._stop = True
+        assert self._queue is not None
+        while True:  # empty the queue, so that the thread sees the end at once
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        self._queue.put(None)
+        self._thread.join()
+        self._thread = None
+
+    def _hand_over(self) -> None:
+        if not self._batch:
+            return
+        batch, results = self._batch, self._results
+        self._batch, self._results = [], []
+        if self._thread is None:
+            self._write(batch, results)
+        else:
+            self._send((batch, results))
+
+    def _send(self, item: tuple[Batch, list] | None) -> None:
+        """Queue ``item`` for the thread, waiting while the queue is full; a failure of the
+        thread is raised instead."""
+        assert self._queue is not None
+        while True:
+            self._raise_failure()
+            try:
+                self._queue.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            self._thread = None
+            raise failure
+
+    def _run(self) -> None:
+        """The writer thread: store what is queued until None comes (or a failure)."""
+        assert self._queue is not None
+        while True:
+            item = self._queue.get()
+            if item is None or self._stop:
+                return
+            try:
+                self._write(*item)
+            except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
+                self._failure = exc
+                return
+
+    def _write(self, batch: Batch, results: list) -> None:
+        _store_batch(self._store, self._suggester, batch, results, self._report)
+        self.stored += len(batch)
 
 
-def _pending_batches(store: Store, suggester: Suggester, batch_size: int) -> Iterator[Batch]:
-    """Pending articles in id order, a page per short read transaction, cut into batches."""
+def _pending_batches(
+    store: Store, suggester: Suggester, batch_size: int
+) -> Generator[Batch, None, None]:
+    """Pending articles in id order, a page per short read transaction, cut into batches.
+
+    Read in the calling thread: measured, a reader thread was no faster, as the driver
+    takes the GIL back for every row it fetches."""
     after = 0
     while True:
         with store.engine.connect() as conn:
@@ -258,37 +347,65 @@ def _store_batch(
     another process stored since the batch was read."""
     sources = suggester.sources
     ids = [article_id for article_id, _ in batch]
-    labels: Counter[str] = Counter()
-    by_source: Counter[str] = Counter()
     dropped: Counter[str] = Counter()
     with store.write_connection() as conn:
         done = stored.existing_runs(conn, ids, sources)
         now = stored_timestamp(conn.dialect.name)
-        suggestion_rows: list[tuple] = []
-        run_rows: list[tuple] = []
-        token_rows: list[tuple] = []
-        mine = 0  # articles this run did work for (not all done by another run meanwhile)
-        for article_id, (rows, packed, lost) in zip(ids, results, strict=True):
-            counts = {source: 0 for source in sources if (article_id, source) not in done}
-            if counts or not sources:
-                mine += 1
-            for start, end, label, source in rows:
-                if source in counts:
-                    suggestion_rows.append((article_id, source, start, end, label, None))
-                    counts[source] += 1
-                    labels[label] += 1
-                    by_source[source] += 1
-            if suggester.model_source in counts:
-                dropped.update(lost)
-            run_rows.extend((article_id, source, n, now) for source, n in counts.items())
-            token_rows.append((article_id, suggester.tokenizer_id, packed))
-        stored.store_suggestions(
-            conn, suggestions=suggestion_rows, runs=run_rows, tokens=token_rows
-        )
+        mine = len(ids)  # articles this run did work for (not all done by another run)
+        if done:
+            mine = sum(1 for i in ids if any((i, source) not in done for source in sources))
+        if suggester.model_source is not None:
+            for article_id, (_, _, lost) in zip(ids, results, strict=True):
+                if lost and (article_id, suggester.model_source) not in done:
+                    dropped.update(lost)
+        if store.is_sqlite:
+            found = [
+                (article_id, _not_done(rows, article_id, done) if done else rows)
+                for article_id, (rows, _, _) in zip(ids, results, strict=True)
+            ]
+            added = stored.store_found(
+                conn,
+                found=found,
+                sources=sources,
+                tokenizer=suggester.tokenizer_id,
+                tokens=[packed for _, packed, _ in results],
+                now=now,
+            )
+        else:
+            added = _store_rows(conn, suggester, ids, results, done, now)
+    for (label, source), n in added.items():
+        report.labels[label] += n
+        report.by_source[source] += n
     report.articles += mine
-    report.labels.update(labels)
-    report.by_source.update(by_source)
     report.dropped.update(dropped)
+
+
+def _not_done(rows: list, article_id: int, done: set[tuple[int, str]]) -> list:
+    """The rows of sources that have not processed the article yet."""
+    return [row for row in rows if (article_id, row[3]) not in done]
+
+
+def _store_rows(
+    conn, suggester: Suggester, ids: list[int], results: list, done: set, now: object
+) -> Counter[tuple[str, str]]:
+    """store_suggestions' row tuples for a batch, stored; returns the count by (label,
+    source). Runs already stored (``done``) are left out."""
+    sources = suggester.sources
+    added: Counter[tuple[str, str]] = Counter()
+    suggestion_rows: list[tuple] = []
+    run_rows: list[tuple] = []
+    token_rows: list[tuple] = []
+    for article_id, (rows, packed, _) in zip(ids, results, strict=True):
+        counts = {source: 0 for source in sources if (article_id, source) not in done}
+        for start, end, label, source in rows:
+            if source in counts:
+                suggestion_rows.append((article_id, source, start, end, label, None))
+                counts[source] += 1
+                added[label, source] += 1
+        run_rows.extend((article_id, source, n, now) for source, n in counts.items())
+        token_rows.append((article_id, suggester.tokenizer_id, packed))
+    stored.store_suggestions(conn, suggestions=suggestion_rows, runs=run_rows, tokens=token_rows)
+    return added
 
 
 def _quiet() -> None:
