@@ -214,16 +214,21 @@ def test_tui_an_edit_key_sent_the_instant_the_article_appears_is_applied(tmp_pat
             tmux.press("A")
             shown = time.monotonic()
             tmux.wait_for("suggestion accepted", timeout=20)
-            tmux.press("q")
-            end = time.monotonic() + 20
-            while time.monotonic() < end and _running(tmux):
-                time.sleep(0.05)
+            _quit(tmux)
         finally:
             tmux.kill_session()
         assert time.monotonic() - shown < 60
         origins = {s.origin for s in stored(db)[1][1]}
         applied += origins == {Origin.ACCEPTED}
     assert applied == 10
+
+
+def _quit(tmux: Tmux) -> None:
+    """Press `q` and wait (up to 20 s) for the program to end, its writes stored."""
+    tmux.press("q")
+    end = time.monotonic() + 20
+    while time.monotonic() < end and _running(tmux):
+        time.sleep(0.05)
 
 
 def _running(tmux: Tmux) -> bool:
@@ -262,10 +267,7 @@ def test_tui_keys_typed_at_once_after_a_are_applied_in_the_order_typed(tmp_path)
         tmux.wait_for("span 1/1")  # the first article is open in the database
         tmux.press("a", "Tab", "DC", "Tab", "Space")
         tmux.wait_for("suggestion accepted")
-        tmux.press("q")
-        end = time.monotonic() + 20
-        while time.monotonic() < end and _running(tmux):
-            time.sleep(0.05)
+        _quit(tmux)
     finally:
         tmux.kill_session()
     status, spans = stored(db)[second]
