@@ -21,12 +21,15 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is no
 class Tmux:
     """A detached tmux session running one command at a fixed size."""
 
-    def __init__(self, command: str, width: int = 120, height: int = 40):
+    def __init__(self, command: str, width: int = 120, height: int = 40, own_server: bool = False):
         self.name = f"annotator-test-{os.getpid()}-{time.monotonic_ns()}"
+        # A server of its own (-L) starts from this process's environment, without what a
+        # server started earlier in the run carries.
+        self.tmux = ["tmux", "-L", self.name] if own_server else ["tmux"]
         # stderr must stay on the terminal: Textual draws there.
         subprocess.run(
             [
-                "tmux",
+                *self.tmux,
                 "new-session",
                 "-d",
                 "-s",
@@ -42,7 +45,7 @@ class Tmux:
 
     def screen(self) -> str:
         proc = subprocess.run(
-            ["tmux", "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
+            [*self.tmux, "capture-pane", "-p", "-t", self.name], capture_output=True, text=True
         )
         return proc.stdout
 
@@ -56,11 +59,11 @@ class Tmux:
         raise AssertionError(f"{needle!r} never appeared; screen:\n{self.screen()}")
 
     def press(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+        subprocess.run([*self.tmux, "send-keys", "-t", self.name, *keys], check=True)
 
     def pid(self) -> int:
         proc = subprocess.run(
-            ["tmux", "list-panes", "-t", self.name, "-F", "#{pane_pid}"],
+            [*self.tmux, "list-panes", "-t", self.name, "-F", "#{pane_pid}"],
             capture_output=True,
             text=True,
             check=True,
@@ -68,7 +71,7 @@ class Tmux:
         return int(proc.stdout.split()[0])
 
     def kill_session(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        subprocess.run([*self.tmux, "kill-session", "-t", self.name], capture_output=True)
 
 
 def _annotate(db: Path) -> str:
@@ -232,7 +235,7 @@ def _quit(tmux: Tmux) -> None:
 
 
 def _running(tmux: Tmux) -> bool:
-    proc = subprocess.run(["tmux", "has-session", "-t", tmux.name], capture_output=True)
+    proc = subprocess.run([*tmux.tmux, "has-session", "-t", tmux.name], capture_output=True)
     return proc.returncode == 0
 
 
@@ -261,7 +264,7 @@ def test_tui_keys_typed_at_once_after_a_are_applied_in_the_order_typed(tmp_path)
         ],
     )
     store.dispose()
-    tmux = Tmux(_annotate(db))
+    tmux = Tmux(_annotate(db), own_server=True)
     try:
         tmux.wait_for("First one")
         tmux.wait_for("span 1/1")  # the first article is open in the database
