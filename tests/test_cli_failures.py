@@ -170,16 +170,22 @@ def test_cli_full_disk_during_suggest_is_one_line_and_resumes(tmp_path, small_di
     assert suggestions(db) == suggestions(copy) != []
 
 
-def test_cli_full_disk_during_export_is_one_line_and_leaves_no_file(tmp_path, small_disk):
+def _annotated_database(tmp_path: Path, n: int) -> Path:
+    """A database of ``n`` articles, each with one LOC span by ana (a doccano import)."""
     source = tmp_path / "ana.jsonl"
     lines = []
-    for i in range(400):
+    for i in range(n):
         text = f"Report {i}: regime forces shelled Idlib on Monday. " * 10
         lines.append(json.dumps({"text": text, "label": [[33 + i % 2, 38 + i % 2, "LOC"]]}))
     source.write_text("\n".join(lines) + "\n")
     db = tmp_path / "news.db"
     proc = _run("import", "--db", str(db), "--format", "doccano", str(source), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
+    return db
+
+
+def test_cli_full_disk_during_export_is_one_line_and_leaves_no_file(tmp_path, small_disk):
+    db = _annotated_database(tmp_path, 400)
     before = dump(db)
     _fill(small_disk, leave=64 * 1024)
     out = small_disk / "out.jsonl"
@@ -390,15 +396,7 @@ def test_cli_full_disk_during_brat_export_is_one_line_and_leaves_no_folder(tmp_p
     # brat writes its thousands of files with bare system calls (formats.fileio.write_whole):
     # the disk filling up there must still stop the export with one line naming the file
     # where it will be in --out (not in the temporary folder), and leave nothing behind.
-    source = tmp_path / "ana.jsonl"
-    lines = []
-    for i in range(600):
-        text = f"Report {i}: regime forces shelled Idlib on Monday. " * 10
-        lines.append(json.dumps({"text": text, "label": [[33 + i % 2, 38 + i % 2, "LOC"]]}))
-    source.write_text("\n".join(lines) + "\n")
-    db = tmp_path / "news.db"
-    proc = _run("import", "--db", str(db), "--format", "doccano", str(source), cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
+    db = _annotated_database(tmp_path, 600)
     before = dump(db)
     _fill(small_disk, leave=64 * 1024)
     out = small_disk / "brat"
