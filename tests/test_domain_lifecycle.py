@@ -131,3 +131,30 @@ def test_lifecycle_queue_finished_drops_waiting_keys_with_a_notice():
     life.wait(lambda: None)
     life.queue_finished()
     assert life.phase is Phase.EMPTY and life.waiting == [] and "queue is finished" in life.notice
+
+
+def test_lifecycle_every_key_waits_after_a_finish_with_nothing_read_ahead_and_replays():
+    life = Lifecycle()
+    life.opened(article(1, IDLIB))
+    life.leave()  # nothing read ahead: the finished article is still painted
+    assert life.phase is Phase.STARTING and life.article_id is None
+    # a cursor move would move the finished article's cursor: it waits too
+    assert life.must_wait(is_edit=False) and life.must_wait(is_edit=True)
+    ran: list[str] = []
+    life.wait(lambda: ran.append("tab"))
+    life.wait(lambda: ran.append("space"))
+    opened = life.opened(article(2, IDLIB))  # typed for whatever opens next
+    assert opened.show and opened.dropped == 0 and life.notice == ""
+    for replay in opened.replay:
+        replay()
+    assert ran == ["tab", "space"]
+
+
+def test_lifecycle_keys_typed_while_going_back_are_dropped_not_replayed():
+    life = Lifecycle()
+    life.opened(article(1, IDLIB))
+    life.go_back()  # e.g. a refused write: the article is reloaded from the database
+    assert life.must_wait(is_edit=False)
+    life.wait(lambda: None)
+    opened = life.opened(article(1))
+    assert opened.replay == () and opened.dropped == 1 and "not applied" in life.notice

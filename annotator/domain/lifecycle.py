@@ -73,6 +73,10 @@ class Lifecycle:
     """The on-screen article's phase, its waiting keys, the read-ahead and unsaved writes."""
 
     phase: Phase = Phase.STARTING
+    # While STARTING: keys typed now are for whatever opens next (the first article, or
+    # the next after a finish), so they are replayed on it; after go_back they were typed
+    # at an article that is being reloaded, and are dropped.
+    blind_replay: bool = True
     article: LoadedArticle | None = None  # the article being shown
     ahead: LoadedArticle | None = None  # the article after it, read ahead (display only)
     notice: str = ""  # told to the person until their next key
@@ -124,6 +128,9 @@ class Lifecycle:
             and shown.article_id == article.article_id
             and _spans(shown) == _spans(article)
         )
+        # Keys typed while no article was the screen's (after `a` with nothing read
+        # ahead, or before the first one appeared) were typed for this one: replayed.
+        blind = self.phase is Phase.STARTING and self.blind_replay
         self.phase = Phase.OPEN
         self.failure = ""
         if shown is None or shown.article_id != article.article_id:
@@ -132,6 +139,8 @@ class Lifecycle:
         self.ahead = None
         if same:
             return Opened(article, show=False, replay=tuple(waiting))
+        if blind:
+            return Opened(article, show=True, replay=tuple(waiting))
         if waiting:
             self.notice = (
                 f"{_keys(len(waiting))} typed while the article was opening "
@@ -186,6 +195,7 @@ class Lifecycle:
         else:
             self.article = None  # still painted, but no longer the one edits go to
             self.phase = Phase.STARTING
+            self.blind_replay = True
         return left, ahead
 
     def go_back(self) -> None:
@@ -197,6 +207,7 @@ class Lifecycle:
             )
         self.waiting = []
         self.phase = Phase.STARTING
+        self.blind_replay = False
         self.article = None
         self.came_from = None
         self.ahead = None
@@ -210,10 +221,12 @@ class Lifecycle:
 
     def must_wait(self, is_edit: bool) -> bool:
         """Whether a key must wait: edits wait until the article is open, and once one
-        waits every later key waits behind it (a cursor move would change what it does)."""
+        waits every later key waits behind it (a cursor move would change what it does).
+        While no article is the screen's (STARTING: the one still painted was finished or
+        left), every key waits for the one being opened."""
         if self.phase is Phase.OPEN or self.phase is Phase.EMPTY:
             return False
-        return is_edit or bool(self.waiting)
+        return is_edit or bool(self.waiting) or self.phase is Phase.STARTING
 
     def wait(self, replay: Callable[[], None]) -> int:
         """Keep a key for later; returns how many wait now."""

@@ -114,6 +114,34 @@ async def test_lifecycle_keys_before_the_database_opened_the_article_are_replaye
     }
 
 
+async def test_lifecycle_keys_after_a_replayed_finish_wait_for_the_next_article(project):
+    """`a`, Tab and Space typed before the database opened the first article: `a` is
+    replayed when it opens, and finds nothing read ahead yet (the read-ahead was only just
+    asked for). Tab and Space must then wait for the next article and confirm its span
+    there. They used to run at once, on the finished article's editor, and Space crashed
+    the app (an edit with no open article)."""
+    gate = threading.Event()
+    app = app_for(project, lambda: HeldSession(open_store(project), "ana", gate))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await pilot.pause()
+        assert screen.life.phase is Phase.PREVIEW  # shown from the fast path
+        await pilot.press("a", "tab", "space")
+        assert len(screen.life.waiting) == 3
+        gate.set()
+        await until(pilot, lambda: screen.loaded is not None and screen.loaded.article_id == 2)
+        await settle(pilot, screen)
+        assert screen.life.phase is Phase.OPEN and screen.life.waiting == []
+        assert "2 keys typed while opening applied" in info(screen)
+    rows = stored(project)
+    assert rows[1][0] == "done"
+    # `a` accepted the first article's three suggestions, and nothing else happened there.
+    assert {(s.key, s.origin) for s in rows[1][1]} == {
+        (span.key, Origin.ACCEPTED) for span in (PERSON, LOCATION, DATE)
+    }
+    assert [(s.start, s.end, s.origin) for s in rows[2][1]] == [(23, 30, Origin.ACCEPTED)]
+
+
 async def test_lifecycle_keys_are_dropped_and_said_when_the_database_has_changed(project):
     gate = threading.Event()
     app = app_for(project, lambda: HeldSession(open_store(project), "ana", gate))

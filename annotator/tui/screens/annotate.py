@@ -518,8 +518,19 @@ class AnnotateScreen(Screen):
         self._hint_queue = None  # a key ends the letters of a waiting `r`
         if self._hints is not None:
             self._drop_hints()  # any other key takes the jump hints away
-        if self._preview_pending or self.life.must_wait(edit):
-            self.life.wait(run)
+        self._run_or_wait(run, edit)
+
+    def _must_wait(self, edit: bool) -> bool:
+        """Whether a key must wait now (see Lifecycle.must_wait); every key waits while
+        the read-ahead article is being put in place (_show_preview)."""
+        return self._preview_pending or self.life.must_wait(edit)
+
+    def _run_or_wait(self, run: Callable[[], None], edit: bool) -> None:
+        """Run a key's action, or keep it until the article is open. A waiting key is
+        replayed through here again: after a replayed `a` the keys behind it wait for
+        the next article, as they did when typed."""
+        if self._must_wait(edit):
+            self.life.wait(lambda: self._run_or_wait(run, edit))
             self._update_info()
             return
         # The database jobs the key submits (its write) are held until the frame that
@@ -595,6 +606,10 @@ class AnnotateScreen(Screen):
 
     def _edit_now(self, make: Callable[[Editor], Change]) -> None:
         if self.editor is None:
+            return
+        if not self.life.accepts_edits:  # (the key gate lets none through; kept, not lost)
+            self.life.wait(lambda: self._run_or_wait(lambda: self._edit_now(make), True))
+            self._update_info()
             return
         before = self._marks().ranges()
         try:
@@ -977,7 +992,7 @@ class AnnotateScreen(Screen):
         the article to open, it waits too, and the letters typed after it (at most two,
         the longest label) wait with it as its letters."""
         letters: list[str] = []
-        waits = self.life.must_wait(False)
+        waits = self._must_wait(False)
         self._key(lambda: self._hints_now(letters), edit=False)
         if waits:
             self._hint_queue = letters
