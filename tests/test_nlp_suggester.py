@@ -184,6 +184,23 @@ def test_suggester_packed_offsets_equal_token_by_token_reading(text):
 _BLANK = spacy.blank("en")
 
 
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(WHITESPACE_AND_TEXT, max_size=6))
+def test_suggester_chunk_offsets_equal_each_docs_own_reading(texts):
+    """A chunk of docs (empty ones and non-ASCII ones among them) gets each doc's own
+    offsets: the same packed bytes, and starts/ends found at the doc's place."""
+    from annotator.nlp.suggester import _chunk_bounds
+
+    docs = [_BLANK.make_doc(text) for text in texts]
+    bounds = _chunk_bounds(docs, texts)
+    for doc, text, first, packed in zip(docs, texts, bounds.first, bounds.packed, strict=True):
+        slow = [(t.idx, t.idx + len(t.text)) for t in doc if not t.is_space]
+        assert packed == pack_offsets(slow)
+        assert [
+            (bounds.starts[first + t.i], bounds.ends[first + t.i]) for t in doc
+        ] == [(t.idx, t.idx + len(t.text)) for t in doc]
+
+
 def test_suggester_config_json_round_trip_and_defaults():
     config = SuggestConfig(
         scheme="/x/s.toml", patterns="/x/p.jsonl", use_patterns=False, model="m", lang="de"

@@ -206,34 +206,50 @@ class Suggester:
         pattern_source = self.pattern_source
         matching = self._matching
         targets = self._targets
-        for doc, text in stream:
-            rows: list[Row] = []
-            dropped: Counter[str] = Counter()
-            if model_source is not None:
-                for ent in doc.ents:
-                    label = ent.label_
-                    target = targets.get(label)
-                    if target is None:
-                        dropped[label] += 1
-                    else:
-                        start, end = ent.start_char, ent.end_char
-                        text_of = ent.text
-                        if text_of[:1].isspace() or text_of[-1:].isspace():
-                            trimmed = _trim_to_tokens(ent)
-                            if trimmed is None:
-                                continue
-                            start, end = trimmed
-                        rows.append((start, end, target, model_source))
-            starts, ends, packed = _token_bounds(doc, text)
-            if pattern_source is not None and matching:
-                chosen = [found for ruler in matching if (found := ruler.spans(doc))]
-                if len(chosen) > 1:
-                    merged = _longest_first(chosen[0] + chosen[1])
-                else:
-                    merged = chosen[0] if chosen else []
-                for start, end, label in merged:
-                    rows.append((int(starts[start]), int(ends[end - 1]), label, pattern_source))
-            yield rows, packed, dropped
+        while chunk := list(itertools.islice(stream, batch_size)):
+            # Token offsets for the whole chunk at once (numpy's cost is per call), and
+            # the character offsets of every pattern match looked up in one call.
+            bounds = _chunk_bounds([doc for doc, _ in chunk], [text for _, text in chunk])
+            found: list[tuple[list[Row], Counter[str], list[tuple[int, int, str]]]] = []
+            start_tokens: list[int] = []
+            end_tokens: list[int] = []
+            for (doc, _), first in zip(chunk, bounds.first, strict=True):
+                rows: list[Row] = []
+                dropped: Counter[str] = Counter()
+                if model_source is not None:
+                    for ent in doc.ents:
+                        label = ent.label_
+                        target = targets.get(label)
+                        if target is None:
+                            dropped[label] += 1
+                        else:
+                            start, end = ent.start_char, ent.end_char
+                            text_of = ent.text
+                            if text_of[:1].isspace() or text_of[-1:].isspace():
+                                trimmed = _trim_to_tokens(ent)
+                                if trimmed is None:
+                                    continue
+                                start, end = trimmed
+                            rows.append((start, end, target, model_source))
+                merged: list[tuple[int, int, str]] = []
+                if pattern_source is not None and matching:
+                    chosen = [spans for ruler in matching if (spans := ruler.spans(doc))]
+                    if len(chosen) > 1:
+                        merged = _longest_first(chosen[0] + chosen[1])
+                    elif chosen:
+                        merged = chosen[0]
+                    for start, end, _ in merged:
+                        start_tokens.append(first + start)
+                        end_tokens.append(first + end - 1)
+                found.append((rows, dropped, merged))
+            starts = bounds.starts[start_tokens].tolist() if start_tokens else []
+            ends = bounds.ends[end_tokens].tolist() if end_tokens else []
+            k = 0
+            for (rows, dropped, merged), packed in zip(found, bounds.packed, strict=True):
+                for _, _, label in merged:
+                    rows.append((starts[k], ends[k], label, pattern_source))  # type: ignore[arg-type]
+                    k += 1
+                yield rows, packed, dropped
 
     def tokenize(self, text: str) -> list[tuple[int, int]]:
         """Token (start, end) character offsets of ``text``, whitespace tokens left out."""
@@ -554,38 +570,72 @@ _WHITESPACE: Any = None
 def packed_offsets(doc: Doc, text: str) -> bytes:
     """The (start, end) offsets of the doc's tokens, whitespace tokens left out, as
     little-endian uint32 pairs (domain.spans.pack_offsets' format), computed in bulk."""
-    return _token_bounds(doc, text)[2]
+    return _chunk_bounds([doc], [text]).packed[0]
 
 
-def _token_bounds(doc: Doc, text: str) -> tuple[Any, Any, bytes]:
-    """The start and end character offsets of every token of ``doc`` (numpy arrays, by
-    token index), and packed_offsets(doc, text).
+@dataclass
+class _ChunkBounds:
+    """Token offsets of a chunk of docs: ``starts`` and ``ends`` (numpy arrays) hold the
+    start and end character offsets of every token of every doc, one doc after another
+    (doc i's token j at ``first[i] + j``); ``packed`` holds each doc's packed_offsets."""
+
+    starts: Any
+    ends: Any
+    first: list[int]
+    packed: list[bytes]
+
+
+def _chunk_bounds(docs: list[Doc], texts: list[str]) -> _ChunkBounds:
+    """_ChunkBounds of ``docs`` (made from ``texts``), with a fixed number of numpy calls
+    for the whole chunk.
 
     Why numpy: reading token.idx token by token cost about as much as the EntityRuler
-    itself. A token is a whitespace token exactly when its first character is whitespace
-    (spaCy splits whitespace runs off as tokens of their own).
+    itself; and why a chunk at once: a dozen numpy calls per doc cost 15 % of the whole
+    suggestion run (their cost is per call, and a doc has a few hundred tokens). A token
+    is a whitespace token exactly when its first character is whitespace (spaCy splits
+    whitespace runs off as tokens of their own).
     """
     global _WHITESPACE
     import numpy
     from spacy.attrs import IDX, SPACY
 
-    if len(doc) == 0:
-        return numpy.zeros(0, dtype="<u4"), numpy.zeros(0, dtype="<u4"), b""
+    sizes = [len(doc) for doc in docs]
+    first = list(itertools.accumulate(sizes, initial=0))
+    total = first.pop()
+    if total == 0:
+        empty = numpy.zeros(0, dtype="<i8")
+        return _ChunkBounds(empty, empty, first, [b""] * len(docs))
     if _WHITESPACE is None:
         _WHITESPACE = _whitespace_table()
-    cells = doc.to_array([IDX, SPACY]).astype("<u4")
+    cells = numpy.concatenate(
+        [doc.to_array([IDX, SPACY]) for doc, size in zip(docs, sizes, strict=True) if size]
+    ).astype("<i8")
     starts = cells[:, 0]
-    # (start, end) by token. A token ends where the next begins, less the one space spaCy
-    # keeps as its trailing whitespace; the last one ends at the end of the text (less
-    # its trailing space).
-    pairs = numpy.empty_like(cells)
-    pairs[:, 0] = starts
-    numpy.subtract(starts[1:], cells[:-1, 1], out=pairs[:-1, 1])
-    pairs[-1, 1] = len(text) - cells[-1, 1]
-    if text.isascii():  # one byte a character: a quarter of the UTF-32 copy
-        codes = numpy.frombuffer(text.encode("ascii"), dtype="u1")
-        keep = ~_WHITESPACE[codes[starts]]
+    # A token ends where the next begins, less the one space spaCy keeps as its trailing
+    # whitespace; a doc's last token ends at the end of its text (less its trailing space).
+    ends = numpy.empty_like(starts)
+    numpy.subtract(starts[1:], cells[:-1, 1], out=ends[:-1])
+    filled = [i for i, size in enumerate(sizes) if size]
+    last = numpy.array([first[i] + sizes[i] - 1 for i in filled])
+    ends[last] = numpy.array([len(texts[i]) for i in filled]) - cells[last, 1]
+    # Each token's first character, found in the chunk's texts joined into one.
+    text_start = list(itertools.accumulate((len(text) for text in texts), initial=0))
+    where = starts + numpy.repeat(numpy.array(text_start[:-1]), sizes)
+    joined = "".join(texts)
+    if joined.isascii():  # one byte a character: a quarter of the UTF-32 copy
+        codes = numpy.frombuffer(joined.encode("ascii"), dtype="u1")[where]
     else:
-        codes = numpy.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-        keep = ~_WHITESPACE[numpy.minimum(codes[starts], _WHITESPACE.size - 1)]
-    return starts, pairs[:, 1], pairs[keep].tobytes()
+        codes = numpy.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+        codes = numpy.minimum(codes[where], _WHITESPACE.size - 1)
+    keep = ~_WHITESPACE[codes]
+    pairs = numpy.empty((total, 2), dtype="<u4")
+    pairs[:, 0] = starts
+    pairs[:, 1] = ends
+    kept = pairs[keep].tobytes()
+    # Each doc's share of the kept pairs (8 bytes a pair).
+    cut = [0, *numpy.cumsum(keep)[numpy.array(first[1:] + [total]) - 1].tolist()]
+    for i, size in enumerate(sizes):
+        if not size:  # an empty doc adds no pairs: the cumulative count stays
+            cut[i + 1] = cut[i]
+    packed = [kept[8 * a : 8 * b] for a, b in itertools.pairwise(cut)]
+    return _ChunkBounds(starts, ends, first, packed)
