@@ -187,3 +187,32 @@ def test_editor_find_looks_after_the_cursor_then_wraps_round():
     editor.move_to_char(10)
     assert editor.find("idlib") == (0, 5)  # wrapped round
     assert editor.find("Hama") is None
+
+
+origin_spans = st.lists(
+    st.builds(
+        lambda a, n, label, origin: Span(a, a + n, label, origin),
+        st.integers(0, 30),
+        st.integers(1, 5),
+        st.sampled_from(["A", "B"]),
+        st.sampled_from(list(Origin)),
+    ),
+    max_size=12,
+)
+
+
+@given(origin_spans, origin_spans, origin_spans)
+def test_editor_apply_by_bisection_equals_rebuilding_the_list(before, removed, added):
+    # The editor applies a change by bisection into its sorted spans; the result must be
+    # apply_change's (which rebuilds and sorts), origins included, and the current span
+    # found the same way it was by rebuilding.
+    editor = _editor(*apply_change([], Change(added=tuple(before))))
+    change = Change(removed=tuple(removed), added=tuple(added))
+    expected = apply_change(editor.spans, change)
+    editor.apply(change)
+    assert [(s.key, s.origin) for s in editor.spans] == [(s.key, s.origin) for s in expected]
+    for index, span in enumerate(editor.spans):
+        assert editor.index_of(span) == index
+    assert editor.index_of(Span(99, 100, "A")) is None
+    if editor.current is not None:
+        assert editor.current in editor.spans

@@ -88,6 +88,23 @@ def apply_change(spans: Iterable[Span], change: Change) -> list[Span]:
     return sorted(kept + list(added.values()), key=_sort_key)
 
 
+def _applied(spans: list[Span], change: Change) -> list[Span]:
+    """apply_change for ``spans`` sorted by _sort_key, by bisection: a new list, the same
+    as apply_change's, in time that grows with the change and not with the article (one
+    key on an article of hundreds of spans rebuilt and sorted them all)."""
+    added = {s.key: s for s in change.added}
+    result = list(spans)
+    for key in sorted({s.key for s in change.removed} | added.keys()):
+        at = bisect.bisect_left(result, key, key=_sort_key)
+        end = at
+        while end < len(result) and result[end].key == key:
+            end += 1
+        del result[at:end]
+    for span in added.values():
+        bisect.insort(result, span, key=_sort_key)
+    return result
+
+
 def _edited(origin: Origin) -> Origin:
     return Origin.MANUAL if origin is Origin.MANUAL else Origin.EDITED
 
@@ -149,6 +166,15 @@ class Editor:
     def pending(self) -> list[Span]:
         """Suggestions not yet confirmed."""
         return [s for s in self.spans if s.origin is Origin.SUGGESTED]
+
+    def index_of(self, span: Span | None) -> int | None:
+        """Where ``span`` (a span equal to it: same start, end and label) is in ``spans``,
+        found by bisection (the spans are kept sorted by start, end and label)."""
+        return None if span is None else self._find(span.key)
+
+    def _find(self, key: tuple[int, int, str]) -> int | None:
+        at = bisect.bisect_left(self.spans, key, key=_sort_key)
+        return at if at < len(self.spans) and self.spans[at].key == key else None
 
     # --- moving ----------------------------------------------------------------------
 
@@ -213,8 +239,9 @@ class Editor:
         """Make the next (step=1) or previous (step=-1) span current, wrapping around."""
         if not self.spans:
             return
-        if self.current in self.spans:
-            index = (self.spans.index(self.current) + step) % len(self.spans)
+        at = self.index_of(self.current)
+        if at is not None:
+            index = (at + step) % len(self.spans)
         else:
             chars = self.cursor_chars() or (0, 0)
             after = [i for i, s in enumerate(self.spans) if s.start >= chars[0]]
@@ -232,13 +259,15 @@ class Editor:
         the current span stays current if it survived; else a span the change added
         becomes current (the cursor moves to it); else the span under the cursor."""
         before = self.current
-        self.spans = apply_change(self.spans, change)
-        by_key = {s.key: s for s in self.spans}
-        if before is not None and before.key in by_key:
-            self.current = by_key[before.key]
+        self.spans = _applied(self.spans, change)
+        kept = self._find(before.key) if before is not None else None
+        if kept is not None:
+            self.current = self.spans[kept]
         elif change.added:
             near = [s for s in change.added if before is not None and s.overlaps(before)]
-            self.goto_span(by_key[(near or list(change.added))[0].key])
+            found = self._find((near or list(change.added))[0].key)
+            assert found is not None  # _applied puts every added span in
+            self.goto_span(self.spans[found])
         else:
             self.current = None
             self._follow_cursor()

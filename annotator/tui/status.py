@@ -94,7 +94,8 @@ def info_line(
             parts.append(plain(f"selected “{short(text)}” · press a label key"))
         elif editor.current is not None:
             span = editor.current
-            index = editor.spans.index(span) + 1 if span in editor.spans else 0
+            at = editor.index_of(span)
+            index = 0 if at is None else at + 1
             colour = Color.parse(scheme.colour_of(span.label))
             parts.append(plain(f"“{short(editor.text[span.start : span.end])}” "))
             parts.append(plain(span.label, Style(bold=True, foreground=colour)))

@@ -141,6 +141,33 @@ async def test_end_home_and_tab_keep_the_cursor_and_current_span_in_view_at_80x2
             assert view._end_row(current.end) in shown  # its tag too
 
 
+async def test_tab_scrolls_a_third_of_a_view_ahead_and_not_a_row_a_key(tmp_path):
+    text, spans = article(12, 80)
+    async with running(database(tmp_path, text, spans), size=(80, 24)) as (pilot, screen):
+        view = screen.article_view
+        height = view.scrollable_content_region.height
+        ahead = height // 3
+        scrolls, left_view = 0, 0
+        for _ in range(len(spans) - 1):
+            before = round(view.scroll_y)
+            await pilot.press("tab")
+            current = screen.editor.current
+            top = round(view.scroll_y)
+            last = view._end_row(current.end)
+            if last >= before + height:
+                left_view += 1
+            if top != before:
+                scrolls += 1
+                assert top > before  # Tab goes forward through the article
+                # A third of the view shows what comes after the span, unless the
+                # article ends first.
+                assert last == top + height - 1 - ahead or top == round(view.max_scroll_y)
+            assert view.where(current.start)[0] >= top and last < top + height
+        rows = view.rows
+        assert scrolls == left_view  # it scrolls only when the span would be out of view
+        assert 2 <= scrolls <= rows // ahead + 1  # about once a screenful, not once a row
+
+
 async def test_a_key_repaints_only_the_chunks_it_touches(tmp_path):
     text, spans = article(1, 6000)  # one line of ~40,000 characters
     async with running(database(tmp_path, text, spans), size=(100, 30)) as (pilot, screen):

@@ -517,7 +517,12 @@ class ArticleView(VerticalScroll, inherit_bindings=False):
 
     def follow(self, marks: Marks) -> None:
         """Scroll so that the cursor token is visible, and with it as much of the
-        current span (its tag included) and of the selection as the view can hold."""
+        current span (its tag included) and of the selection as the view can hold.
+
+        Nothing moves while they are in view. When they leave it, the view jumps so that
+        a third of its rows show what lies beyond them (in the direction they left by),
+        as a pager does: Tab through the spans of a long article then scrolls once a
+        screenful, not a row a key (each scroll redraws the whole view, over SSH too)."""
         if marks.cursor is None:
             return
         cursor_top = self.where(marks.cursor[0])
@@ -537,9 +542,16 @@ class ArticleView(VerticalScroll, inherit_bindings=False):
             low, high = min(top, first[0]), max(bottom, last)
             if high - low + 1 <= height:
                 top, bottom = low, high
-        self.scroll_to_region(
-            Region(0, top, self._width(), bottom - top + 1), animate=False, immediate=True
-        )
+        shown = round(self.scroll_y)
+        if shown <= top and bottom < shown + height:
+            return
+        ahead = height // 3
+        if bottom >= shown + height:  # below the view: the rows after it come into view
+            wanted = min(top, bottom - height + 1 + ahead)
+        else:  # above it: the rows before it
+            wanted = max(bottom - height + 1, top - ahead)
+        wanted = max(0, min(wanted, round(self.max_scroll_y)))
+        self.scroll_to(y=wanted, animate=False, immediate=True)
 
     def scroll_to_offset(self, offset: int) -> None:
         """Scroll so that the row holding character ``offset`` is visible."""
