@@ -194,11 +194,12 @@ def test_suggester_chunk_offsets_equal_each_docs_own_reading(texts):
     docs = [_BLANK.make_doc(text) for text in texts]
     bounds = _chunk_bounds(docs, texts)
     for doc, text, first, packed in zip(docs, texts, bounds.first, bounds.packed, strict=True):
+        assert doc.text == text
         slow = [(t.idx, t.idx + len(t.text)) for t in doc if not t.is_space]
         assert packed == pack_offsets(slow)
-        assert [
-            (bounds.starts[first + t.i], bounds.ends[first + t.i]) for t in doc
-        ] == [(t.idx, t.idx + len(t.text)) for t in doc]
+        assert [(bounds.starts[first + t.i], bounds.ends[first + t.i]) for t in doc] == [
+            (t.idx, t.idx + len(t.text)) for t in doc
+        ]
 
 
 def test_suggester_config_json_round_trip_and_defaults():

@@ -122,6 +122,7 @@ class Editor:
         self.text = text
         self.tokens: list[tuple[int, int]] = list(tokens)
         self._starts = [t[0] for t in self.tokens]
+        # Sorted by _sort_key; a change makes a new list (the view relies on it).
         self.spans: list[Span] = sorted(spans, key=_sort_key)
         self.cursor = 0
         self.anchor: int | None = None

@@ -238,3 +238,49 @@ async def test_confirming_a_suggestion_redraws_its_tag(project):
         assert "Assad·PERSON " in screen_text(screen)
         await pilot.press("u")
         assert "Assad·PERSON?" in screen_text(screen)
+
+
+async def test_chunks_drawn_row_by_row_are_the_strips_textual_draws(tmp_path):
+    """A chunk is drawn a row at a time, rows kept from the last draw (_Rows); each
+    row must be the strip Textual's own Content rendering gives, at every width, after
+    keys that restyle a word, change a tag, or delete a span."""
+    from textual.content import Content
+    from textual.visual import Visual
+
+    from annotator.tui.widgets.article import _Rows
+
+    text, spans = article(4, 70)
+    text = text.replace("village", "村 village", 3)  # wide characters fold differently
+    async with running(database(tmp_path, text, spans), size=(100, 30)) as (pilot, screen):
+        view = screen.article_view
+
+        def compare() -> int:
+            checked = 0
+            for paragraph in view.query(Paragraph):
+                content = paragraph.visual
+                assert isinstance(content, Content) and paragraph.size.width > 0
+                width = paragraph.size.width
+                style = paragraph.visual_style
+                ours = Visual.to_strips(paragraph, _Rows(paragraph, content), width, None, style)
+                theirs = Visual.to_strips(paragraph, content, width, None, style)
+                assert ours == theirs
+                again = Visual.to_strips(paragraph, _Rows(paragraph, content), width, None, style)
+                assert again == theirs  # rows taken from the kept strips
+                checked += len(ours)
+            return checked
+
+        for size in [(100, 30), (61, 24)]:
+            await pilot.resize_terminal(*size)
+            await pilot.pause(0.3)
+            assert compare() > 10
+            for key in ["tab", "tab", "2", "tab", "delete", "right", "shift+right", "4"]:
+                await pilot.press(key)
+                assert compare() > 10
+        # and what is on screen is what those strips say
+        rows = drawn_rows(view)
+        top = round(view.scroll_y)
+        shown = screen.app.screen._compositor.render_strips()
+        region = view.content_region
+        for y in range(min(5, region.height)):
+            line = "".join(seg.text for seg in shown[region.y + y]._segments)
+            assert line[region.x : region.x + len(rows[top + y].rstrip())] == rows[top + y].rstrip()

@@ -466,7 +466,7 @@ class AnnotateScreen(Screen):
             return
         marks = self._marks()
         view = self.article_view
-        view.update_marks(list(self.editor.spans), marks, dirty)
+        view.update_marks(self.editor.spans, marks, dirty)  # (see ArticleView.spans)
         view.follow(marks)  # the cursor, and the current span or selection as far as they fit
         self._update_info()
         self.app.key_handled()  # type: ignore[attr-defined]

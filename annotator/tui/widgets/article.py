@@ -16,9 +16,13 @@ from rich.cells import cell_len
 from textual import events
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.content import Content, _FormattedLine
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import Reactive
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import RenderOptions, Visual
 from textual.widgets import Static
 
 from annotator.domain.spans import Span
@@ -75,6 +79,69 @@ def _cut(shown: str, start: int, stop: int, spans: SpanIndex | None) -> int:
     return first_space if first_space is not None else stop
 
 
+class _Rows(Visual):
+    """A chunk's painted Content drawn as Textual draws a Content (wrapped at spaces,
+    folded, left-aligned: a chunk's rules), one visual row at a time, with the strip of
+    each row kept while its place, characters and styles stay the same. A key restyles a
+    word or two, so one or two rows are drawn again where Textual would draw every row
+    of the chunk, and the rows come from the chunk's own line breaks (Textual would wrap
+    the chunk once more). The rows are made by Textual's own steps (Content.divide,
+    rstrip, truncate and its _FormattedLine, which Content.render_strips uses: a test
+    pins that the strips are the same); under other rules, or with Textual's mouse
+    selection showing, Content draws the chunk itself."""
+
+    def __init__(self, paragraph: Paragraph, content: Content):
+        self._paragraph = paragraph
+        self.content = content
+
+    def render_strips(
+        self, width: int, height: int | None, style: Style, options: RenderOptions
+    ) -> list[Strip]:
+        content = self.content
+        get_rule = options.rules.get
+        plain = content.plain
+        if (
+            not width
+            or options.selection is not None
+            or options.post_style is not None
+            or get_rule("text_align", "left") not in ("left", "start")
+            or get_rule("text_overflow", "fold") != "fold"
+            or get_rule("text_wrap", "wrap") != "wrap"
+            or get_rule("line_pad", 0)
+            or "\t" in plain
+            or "\n" in plain
+            or (painted := self._paragraph.painted) is None
+            or painted.content.plain != plain
+        ):
+            return content.render_strips(width, height, style, options)
+        starts = self._paragraph.breaks(width)
+        pieces = content.divide(starts[1:]) if len(starts) > 1 else [content]
+        kept = self._paragraph._rows
+        drawn: dict[tuple, Strip] = {}
+        strips: list[Strip] = []
+        last = len(pieces) - 1
+        for index, (x, piece) in enumerate(zip(starts, pieces, strict=True)):
+            row = (piece if index == last else piece.rstrip()).truncate(width).rstrip_end(width)
+            key = (x, row.plain, tuple(row.spans), width, style, index == last)
+            strip = kept.get(key)
+            if strip is None:
+                line = _FormattedLine(options.get_style, row, width, x, 0, line_end=index == last)
+                strip = Strip(*line.to_strip(style))
+            drawn[key] = strip
+            strips.append(strip)
+        self._paragraph._rows = drawn
+        return strips if height is None else strips[:height]
+
+    def get_optimal_width(self, rules, container_width: int) -> int:
+        return self.content.get_optimal_width(rules, container_width)
+
+    def get_minimal_width(self, rules) -> int:
+        return self.content.get_minimal_width(rules)
+
+    def get_height(self, rules, width: int) -> int:
+        return self.content.get_height(rules, width)
+
+
 class Paragraph(Static):
     """One chunk of the article: characters [start, end)."""
 
@@ -91,6 +158,7 @@ class Paragraph(Static):
         self._painted: Painted | None = None
         self._breaks: tuple[int, list[int]] | None = None  # (width, line starts)
         self._stale = False  # a layout was asked for and has not happened yet
+        self._rows: dict[tuple, Strip] = {}  # the strips of the rows last drawn (_Rows)
 
     @property
     def painted(self) -> Painted | None:
@@ -151,6 +219,10 @@ class Paragraph(Static):
 
     def _laid_out(self) -> None:
         self._stale = False
+
+    def render(self) -> Visual:
+        visual = self.visual
+        return _Rows(self, visual) if isinstance(visual, Content) else visual
 
     def offset_at(self, event: events.MouseEvent) -> int | None:
         """The article offset under the mouse, or None."""
@@ -239,8 +311,12 @@ class ArticleView(VerticalScroll, inherit_bindings=False):
 
     @spans.setter
     def spans(self, spans: list[Span]) -> None:
-        # Most keys leave the spans as they were: the same objects, compared by identity
-        # (spans compare equal across origins, and a confirmed span must be redrawn).
+        # Most keys leave the spans as they were: the same list (the editor makes a new
+        # one for each change and never changes one in place), or else the same objects,
+        # compared by identity (spans compare equal across origins, and a confirmed span
+        # must be redrawn).
+        if spans is self._index.spans:
+            return
         if list(map(id, spans)) != list(map(id, self._index.spans)):
             self._index = SpanIndex(spans)
 
@@ -547,11 +623,11 @@ class ArticleView(VerticalScroll, inherit_bindings=False):
             return
         ahead = height // 3
         if bottom >= shown + height:  # below the view: the rows after it come into view
-            wanted = min(top, bottom - height + 1 + ahead)
+            goal = min(top, bottom - height + 1 + ahead)
         else:  # above it: the rows before it
-            wanted = max(bottom - height + 1, top - ahead)
-        wanted = max(0, min(wanted, round(self.max_scroll_y)))
-        self.scroll_to(y=wanted, animate=False, immediate=True)
+            goal = max(bottom - height + 1, top - ahead)
+        goal = max(0, min(goal, round(self.max_scroll_y)))
+        self.scroll_to(y=goal, animate=False, immediate=True)
 
     def scroll_to_offset(self, offset: int) -> None:
         """Scroll so that the row holding character ``offset`` is visible."""
