@@ -382,17 +382,33 @@ class Editor:
         return None if position < 0 else (position, position + len(query))
 
     def set_tokens(self, tokens: Sequence[tuple[int, int]]) -> None:
-        """Swap in better tokens (spaCy's, when they arrive), keeping the cursor's place."""
+        """Swap in better tokens (spaCy's, when they arrive), keeping the cursor's place
+        and the selection's (each on the token holding its first character)."""
         chars = self.cursor_chars()
+        anchor = self.tokens[self.anchor][0] if self.anchor is not None else None
         self.tokens = list(tokens)
         self._starts = [t[0] for t in self.tokens]
         self._runs = None
         self.anchor = None
         if chars is not None and self.tokens:
             self.cursor = self.token_at_char(chars[0]) or 0
+            if anchor is not None:
+                self.anchor = self.token_at_char(anchor)
         else:
             self.cursor = 0
         self._follow_cursor()
+
+    def add_suggestions(self, change: Change) -> None:
+        """Apply a change that brings suggestions (they arrived while the article was
+        open) without moving the cursor or the selection: the person may be working
+        there already. The current span stays current; else the span under the cursor
+        becomes current."""
+        before = self.current
+        self.spans = _applied(self.spans, change)
+        kept = self._find(before.key) if before is not None else None
+        self.current = self.spans[kept] if kept is not None else None
+        if self.current is None:
+            self._follow_cursor()
 
     # --- names and mentions (keys that fix many spans at once) ----------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 import pytest
@@ -25,6 +26,46 @@ async def _until(pilot, condition, timeout: float = 60) -> None:
         assert time.monotonic() < end, "timed out"
         await asyncio.sleep(0.05)
         await pilot.pause()
+
+
+@pytest.mark.asyncio
+async def test_tui_suggestions_arriving_leave_the_cursor_and_selection_where_they_are(tmp_path):
+    """A person who starts before spaCy is done keeps their place: the suggestions (and
+    spaCy's tokens) come in around the cursor and the selection, which do not jump to
+    the first suggestion."""
+    db = tmp_path / "plain.db"
+    store = open_store(db)
+    add_article(store, TEXT, "Troops")
+    store.dispose()
+    keys_typed = threading.Event()
+
+    def open_nlp() -> BackgroundSuggester:  # (in the app's worker thread)
+        assert keys_typed.wait(30)  # spaCy is "still loading" until the keys are in
+        return BackgroundSuggester(str(db))
+
+    app = AnnotatorApp(
+        scheme=find_scheme("conflict"),
+        open_session=lambda: AnnotationSession(open_store(db), "ana"),
+        open_nlp=open_nlp,
+        first=first_article(str(db), "ana"),
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await pilot.press("right", "right", "shift+right")  # "entered Sarmada" selected
+        assert screen.editor.spans == []  # before the suggestions
+        editor = screen.editor
+        assert TEXT[slice(*editor.selection_chars())] == "entered Sarmada"
+        keys_typed.set()
+        await _until(pilot, lambda: screen.loaded.has_suggestions)
+        await settle(pilot, screen)
+        assert screen.editor.spans  # they came in
+        assert TEXT[slice(*screen.editor.selection_chars())] == "entered Sarmada"
+        assert TEXT[slice(*screen.editor.cursor_chars())] == "Sarmada"
+        await pilot.press("4")  # and a label key labels what the person selected
+        await settle(pilot, screen)
+        assert ("entered Sarmada", "LOCATION") in {
+            (TEXT[s.start : s.end], s.label) for s in screen.editor.spans
+        }
 
 
 @pytest.mark.asyncio

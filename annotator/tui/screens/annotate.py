@@ -375,7 +375,8 @@ class AnnotateScreen(Screen):
         if message.tokens:
             self.editor.set_tokens(message.tokens)
         if message.change:
-            self.editor.apply(message.change)
+            # The cursor stays where the person put it (they may have started already).
+            self.editor.add_suggestions(message.change)
         self.article_view.spans = list(self.editor.spans)
         self.article_view.marks = self._marks()
         self.article_view.repaint_all()
