@@ -266,6 +266,7 @@ async def test_chunks_drawn_row_by_row_are_the_strips_textual_draws(tmp_path):
                 assert ours == theirs
                 again = Visual.to_strips(paragraph, _Rows(paragraph, content), width, None, style)
                 assert again == theirs  # rows taken from the kept strips
+                assert len(paragraph._rows) == len(ours)  # drawn row by row, not by Content
                 checked += len(ours)
             return checked
 
@@ -276,6 +277,7 @@ async def test_chunks_drawn_row_by_row_are_the_strips_textual_draws(tmp_path):
             for key in ["tab", "tab", "2", "tab", "delete", "right", "shift+right", "4"]:
                 await pilot.press(key)
                 assert compare() > 10
+        assert _Rows.usable  # this Textual's row renderer was used, never refused
         # and what is on screen is what those strips say
         rows = drawn_rows(view)
         top = round(view.scroll_y)

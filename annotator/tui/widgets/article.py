@@ -9,14 +9,16 @@ moves and the scrolling that follows the cursor use those answers.
 from __future__ import annotations
 
 import bisect
+import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rich.cells import cell_len
 from textual import events
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.content import Content, _FormattedLine
+from textual.content import Content
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import Reactive
@@ -79,6 +81,11 @@ def _cut(shown: str, start: int, stop: int, spans: SpanIndex | None) -> int:
     return first_space if first_space is not None else stop
 
 
+# Textual's own row renderer (private: a test checks the rows against Content's own
+# drawing); under a Textual without it, chunks are drawn by Content itself.
+_FormattedLine: Any = getattr(importlib.import_module("textual.content"), "_FormattedLine", None)
+
+
 class _Rows(Visual):
     """A chunk's painted Content drawn as Textual draws a Content (wrapped at spaces,
     folded, left-aligned: a chunk's rules), one visual row at a time, with the strip of
@@ -89,6 +96,8 @@ class _Rows(Visual):
     rstrip, truncate and its _FormattedLine, which Content.render_strips uses: a test
     pins that the strips are the same); under other rules, or with Textual's mouse
     selection showing, Content draws the chunk itself."""
+
+    usable = _FormattedLine is not None  # (False once Textual's renderer refused a call)
 
     def __init__(self, paragraph: Paragraph, content: Content):
         self._paragraph = paragraph
@@ -102,6 +111,7 @@ class _Rows(Visual):
         plain = content.plain
         if (
             not width
+            or not _Rows.usable
             or options.selection is not None
             or options.post_style is not None
             or get_rule("text_align", "left") not in ("left", "start")
@@ -125,8 +135,14 @@ class _Rows(Visual):
             key = (x, row.plain, tuple(row.spans), width, style, index == last)
             strip = kept.get(key)
             if strip is None:
-                line = _FormattedLine(options.get_style, row, width, x, 0, line_end=index == last)
-                strip = Strip(*line.to_strip(style))
+                try:
+                    line = _FormattedLine(
+                        options.get_style, row, width, x, 0, line_end=index == last
+                    )
+                    strip = Strip(*line.to_strip(style))
+                except TypeError:  # a Textual whose _FormattedLine differs: Content draws
+                    _Rows.usable = False
+                    return content.render_strips(width, height, style, options)
             drawn[key] = strip
             strips.append(strip)
         self._paragraph._rows = drawn
