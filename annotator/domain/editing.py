@@ -80,18 +80,15 @@ def _sort_key(span: Span) -> tuple[int, int, str]:
 
 
 def apply_change(spans: Iterable[Span], change: Change) -> list[Span]:
-    """``spans`` with ``change`` applied (spans are identified by start, end and label)."""
-    removed = {s.key for s in change.removed}
-    kept = [s for s in spans if s.key not in removed]
-    added = {s.key: s for s in change.added}
-    kept = [s for s in kept if s.key not in added]
-    return sorted(kept + list(added.values()), key=_sort_key)
+    """``spans`` with ``change`` applied (spans are identified by start, end and label),
+    sorted by start, end and label."""
+    return _applied(sorted(spans, key=_sort_key), change)
 
 
 def _applied(spans: list[Span], change: Change) -> list[Span]:
-    """apply_change for ``spans`` sorted by _sort_key, by bisection: a new list, the same
-    as apply_change's, in time that grows with the change and not with the article (one
-    key on an article of hundreds of spans rebuilt and sorted them all)."""
+    """apply_change for ``spans`` already sorted by _sort_key, by bisection: a new list,
+    in time that grows with the change and not with the article (one key on an article of
+    hundreds of spans rebuilt and sorted them all)."""
     added = {s.key: s for s in change.added}
     result = list(spans)
     for key in sorted({s.key for s in change.removed} | added.keys()):
@@ -260,17 +257,13 @@ class Editor:
         the current span stays current if it survived; else a span the change added
         becomes current (the cursor moves to it); else the span under the cursor."""
         before = self.current
-        self.spans = _applied(self.spans, change)
-        kept = self._find(before.key) if before is not None else None
-        if kept is not None:
-            self.current = self.spans[kept]
-        elif change.added:
+        self.current = self._put(change)
+        if self.current is None and change.added:
             near = [s for s in change.added if before is not None and s.overlaps(before)]
             found = self._find((near or list(change.added))[0].key)
             assert found is not None  # _applied puts every added span in
             self.goto_span(self.spans[found])
-        else:
-            self.current = None
+        elif self.current is None:
             self._follow_cursor()
 
     def _commit(self, change: Change) -> Change:
@@ -403,12 +396,17 @@ class Editor:
         open) without moving the cursor or the selection: the person may be working
         there already. The current span stays current; else the span under the cursor
         becomes current."""
+        self.current = self._put(change)
+        if self.current is None:
+            self._follow_cursor()
+
+    def _put(self, change: Change) -> Span | None:
+        """Apply ``change`` to the spans; returns the current span as it is now, or None
+        when the change removed it."""
         before = self.current
         self.spans = _applied(self.spans, change)
         kept = self._find(before.key) if before is not None else None
-        self.current = self.spans[kept] if kept is not None else None
-        if self.current is None:
-            self._follow_cursor()
+        return None if kept is None else self.spans[kept]
 
     # --- names and mentions (keys that fix many spans at once) ----------------------------
 

@@ -234,9 +234,7 @@ class _Writer:
     as storing the rows of 64 articles.
     """
 
-    def __init__(
-        self, store: Store, suggester: Suggester, report: SuggestReport, expected: int = 0
-    ):
+    def __init__(self, store: Store, suggester: Suggester, report: SuggestReport, expected: int):
         self._store = store
         self._suggester = suggester
         self._report = report
