@@ -51,6 +51,7 @@ from annotator.tui.screens.dialogs import AskDialog
 from annotator.tui.screens.help import HelpScreen
 from annotator.tui.widgets.article import ArticleView
 from annotator.tui.widgets.bars import InfoBar, KeysBar, Legend, TopBar, plain
+from annotator.tui.widgets.kept import KeptLines
 
 if TYPE_CHECKING:
     from annotator.services.annotating import AnnotationSession
@@ -81,7 +82,7 @@ class ScreenMode:
     compare_layers: bool = False
 
 
-class AnnotateScreen(Screen):
+class AnnotateScreen(KeptLines, Screen):
     """Label one article at a time; every change is stored as it happens."""
 
     BINDINGS = [

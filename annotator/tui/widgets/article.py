@@ -19,16 +19,19 @@ from textual import events
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.content import Span as StyleSpan
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import Reactive
 from textual.strip import Strip
 from textual.style import Style
 from textual.visual import RenderOptions, Visual
+from textual.widget import Widget
 from textual.widgets import Static
 
 from annotator.domain.spans import Span
 from annotator.tui.render import Marks, Painted, Painter, SpanIndex
+from annotator.tui.widgets.kept import KeptLines
 
 CHUNK = 800
 """Lines longer than LONG characters are cut into chunks of about this many characters:
@@ -88,14 +91,14 @@ _FormattedLine: Any = getattr(importlib.import_module("textual.content"), "_Form
 
 class _Rows(Visual):
     """A chunk's painted Content drawn as Textual draws a Content (wrapped at spaces,
-    folded, left-aligned: a chunk's rules), one visual row at a time, with the strip of
-    each row kept while its place, characters and styles stay the same. A key restyles a
-    word or two, so one or two rows are drawn again where Textual would draw every row
-    of the chunk, and the rows come from the chunk's own line breaks (Textual would wrap
-    the chunk once more). The rows are made by Textual's own steps (Content.divide,
-    rstrip, truncate and its _FormattedLine, which Content.render_strips uses: a test
-    pins that the strips are the same); under other rules, or with Textual's mouse
-    selection showing, Content draws the chunk itself."""
+    folded, left-aligned: a chunk's rules), one visual row at a time, from the chunk's
+    own line breaks (Textual would wrap the chunk once more). The strip of each row is
+    kept (Paragraph._rows) while the chunk's width, base style and characters stay,
+    until a paint restyles that row: a key draws again the one or two rows it restyled,
+    where Textual would draw every row of the chunk. The rows are made by Textual's own
+    steps (Content slicing, rstrip, truncate and its _FormattedLine, which
+    Content.render_strips uses: a test pins that the strips are the same); under other
+    rules, or with Textual's mouse selection showing, Content draws the chunk itself."""
 
     usable = _FormattedLine is not None  # (False once Textual's renderer refused a call)
 
@@ -109,6 +112,7 @@ class _Rows(Visual):
         content = self.content
         get_rule = options.rules.get
         plain = content.plain
+        paragraph = self._paragraph
         if (
             not width
             or not _Rows.usable
@@ -120,32 +124,35 @@ class _Rows(Visual):
             or get_rule("line_pad", 0)
             or "\t" in plain
             or "\n" in plain
-            or (painted := self._paragraph.painted) is None
+            or (painted := paragraph.painted) is None
             or painted.content.plain != plain
         ):
             return content.render_strips(width, height, style, options)
-        starts = self._paragraph.breaks(width)
-        pieces = content.divide(starts[1:]) if len(starts) > 1 else [content]
-        kept = self._paragraph._rows
-        drawn: dict[tuple, Strip] = {}
+        starts = paragraph.breaks(width)
+        drawn_for = (width, style, plain)
+        if paragraph._rows_for != drawn_for:
+            paragraph._rows = {}
+            paragraph._rows_for = drawn_for
+        kept = paragraph._rows
         strips: list[Strip] = []
-        last = len(pieces) - 1
-        for index, (x, piece) in enumerate(zip(starts, pieces, strict=True)):
-            row = (piece if index == last else piece.rstrip()).truncate(width).rstrip_end(width)
-            key = (x, row.plain, tuple(row.spans), width, style, index == last)
-            strip = kept.get(key)
+        last = len(starts) - 1
+        for index, x in enumerate(starts):
+            strip = kept.get(index)
             if strip is None:
+                if index == last:
+                    row = content[x:] if x else content
+                else:
+                    row = content[x : starts[index + 1]].rstrip()
+                row = row.truncate(width).rstrip_end(width)
                 try:
                     line = _FormattedLine(
                         options.get_style, row, width, x, 0, line_end=index == last
                     )
-                    strip = Strip(*line.to_strip(style))
+                    strip = kept[index] = Strip(*line.to_strip(style))
                 except TypeError:  # a Textual whose _FormattedLine differs: Content draws
                     _Rows.usable = False
                     return content.render_strips(width, height, style, options)
-            drawn[key] = strip
             strips.append(strip)
-        self._paragraph._rows = drawn
         return strips if height is None else strips[:height]
 
     def get_optimal_width(self, rules, container_width: int) -> int:
@@ -158,7 +165,7 @@ class _Rows(Visual):
         return self.content.get_height(rules, width)
 
 
-class Paragraph(Static):
+class Paragraph(KeptLines, Static):
     """One chunk of the article: characters [start, end)."""
 
     DEFAULT_CSS = """
@@ -169,12 +176,16 @@ class Paragraph(Static):
 
     def __init__(self, start: int, end: int):
         super().__init__("", markup=False)
+        # News text is never markup, so a chunk holds no links: Textual need not style
+        # them on every draw.
+        self.set_reactive(Widget.auto_links, False)
         self.start = start
         self.end = end
         self._painted: Painted | None = None
         self._breaks: tuple[int, list[int]] | None = None  # (width, line starts)
         self._stale = False  # a layout was asked for and has not happened yet
-        self._rows: dict[tuple, Strip] = {}  # the strips of the rows last drawn (_Rows)
+        self._rows: dict[int, Strip] = {}  # row -> its strip, as _Rows last drew it
+        self._rows_for: tuple | None = None  # (width, base style, characters) of those
 
     @property
     def painted(self) -> Painted | None:
@@ -218,12 +229,15 @@ class Paragraph(Static):
         self._painted = painted
         if old is not None and painted.content.plain == old.content.plain:
             if painted.content.spans != old.content.spans:
-                self.update(painted.content, layout=False)
+                self._restyle(old.content.spans, painted.content.spans)
             return False
         if old is not None and width > 0 and width == self.size.width:
+            before = self._breaks[1] if self._breaks and self._breaks[0] == width else None
             height = self.height_at(width)
             self._breaks = (width, painted.breaks(width))
             grown = len(self._breaks[1]) != height
+            if not grown and before is not None and self._redraw_from_change(old, before):
+                return False
         else:
             self._breaks = None
             grown = True
@@ -233,8 +247,97 @@ class Paragraph(Static):
         self.update(painted.content, layout=grown)
         return grown
 
+    def _restyle(self, old: Sequence[StyleSpan], new: Sequence[StyleSpan]) -> None:
+        """Repaint the rows whose styles changed: those holding any span outside the
+        spans the old and new content share at their start and at their end (a
+        character covered by shared spans alone has the same styles, in the same
+        order). The kept strips of those rows are dropped; the other rows stay."""
+        width = self.size.width
+        if (
+            not self.is_mounted
+            or width <= 0
+            or self._rows_for is None
+            or self._rows_for[0] != width
+        ):
+            self.refresh()
+            return
+        same_start = 0
+        shortest = min(len(old), len(new))
+        while same_start < shortest and old[same_start] == new[same_start]:
+            same_start += 1
+        same_end = 0
+        while (
+            same_end < shortest - same_start
+            and old[len(old) - 1 - same_end] == new[len(new) - 1 - same_end]
+        ):
+            same_end += 1
+        changed = [*old[same_start : len(old) - same_end], *new[same_start : len(new) - same_end]]
+        if not changed:
+            return
+        low = min(span.start for span in changed)
+        high = max(max(span.end for span in changed), low + 1)
+        starts = self.breaks(width)
+        first = max(0, bisect.bisect_right(starts, low) - 1)
+        last = max(first, bisect.bisect_right(starts, high - 1) - 1)
+        for row in range(first, last + 1):
+            self._rows.pop(row, None)
+        self.refresh(Region(0, first, width, last - first + 1))
+
+    def _redraw_from_change(self, old: Painted, before: list[int]) -> bool:
+        """After new characters that leave the chunk as many rows high: repaint the rows
+        from the first one whose characters, spans or place may differ, and keep the
+        strips of the rows before it (a row is kept when it starts and ends where it
+        did and every character it shows comes before the first changed character or
+        span). False when the rows were not drawn at this width: paint it all."""
+        width = self.size.width
+        drawn_for = self._rows_for
+        if not self.is_mounted or drawn_for is None or drawn_for[0] != width:
+            return False
+        new = self.painted
+        assert new is not None and self._breaks is not None
+        after = self._breaks[1]
+        old_plain, new_plain = old.content.plain, new.content.plain
+        low = 0
+        shortest = min(len(old_plain), len(new_plain))
+        while low < shortest and old_plain[low] == new_plain[low]:
+            low += 1
+        old_spans, new_spans = old.content.spans, new.content.spans
+        same = 0
+        while same < min(len(old_spans), len(new_spans)) and old_spans[same] == new_spans[same]:
+            same += 1
+        for span in (*old_spans[same:], *new_spans[same:]):
+            low = min(low, span.start)
+        keep = 0
+        while (
+            keep + 1 < len(after)
+            and before[keep] == after[keep]
+            and before[keep + 1] == after[keep + 1]
+            and after[keep + 1] <= low
+        ):
+            keep += 1
+        self._rows = {row: strip for row, strip in self._rows.items() if row < keep}
+        self._rows_for = (width, drawn_for[1], new_plain)
+        self.refresh(Region(0, keep, width, len(after) - keep))
+        return True
+
+    def refresh(
+        self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False
+    ):
+        # A repaint of the whole chunk (new text, a theme, the mouse) draws every row anew.
+        if repaint and not regions:
+            self._rows_for = None
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
     def _laid_out(self) -> None:
         self._stale = False
+
+    @property
+    def visual(self) -> Visual:
+        """What the chunk shows: its painted content (a repaint of a few rows does not
+        go through Static.update), else Static's."""
+        if self._painted is not None:
+            return self._painted.content
+        return super().visual
 
     def render(self) -> Visual:
         visual = self.visual
@@ -267,7 +370,7 @@ class Row:
     under: int | None
 
 
-class ArticleView(VerticalScroll, inherit_bindings=False):
+class ArticleView(KeptLines, VerticalScroll, inherit_bindings=False):
     """Shows an article's text with its spans; posts clicks and drags as char offsets.
 
     Arrow keys, home and end are left to the screen (they move the token cursor, and

@@ -14,10 +14,12 @@ from textual.color import Color
 from textual.content import Content
 from textual.content import Span as StyleSpan
 from textual.style import Style
+from textual.widget import Widget
 from textual.widgets import Static
 
 from annotator.domain.scheme import LabelScheme
 from annotator.domain.text import visible
+from annotator.tui.widgets.kept import KeptLines
 
 ESSENTIAL_KEYS = ("u", "?", "q")
 """Keys the keys bar shows at any width."""
@@ -35,13 +37,18 @@ def plain(text: str, style: Style | None = None) -> Content:
     )
 
 
-class Bar(Static):
+class Bar(KeptLines, Static):
     """A Static that asks for a layout pass only when its height changes (an update of
     the title or the status would otherwise lay out the whole screen, article included),
     and for nothing when its content is the same text in the same styles (the screen
     updates its bars after every key and every answer of the database)."""
 
     _shown: Content | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Bars show data as plain text (see plain): no links to style on every draw.
+        self.set_reactive(Widget.auto_links, False)
 
     def update(self, content="", *, layout: bool = True) -> None:
         if isinstance(content, Content):
@@ -116,7 +123,7 @@ class Legend(Bar):
             self.update(lay_out(self.chips, width))
 
 
-class KeysBar(Static):
+class KeysBar(KeptLines, Static):
     """The main keys in one line (a plain Static: lighter to start than Textual's Footer;
     `?` lists them all). When the line is too narrow the words move closer, then keys
     are left out in ``drop`` order; ``essential`` keys are always shown."""
@@ -129,6 +136,7 @@ class KeysBar(Static):
         **kwargs,
     ):
         super().__init__("", markup=False, **kwargs)
+        self.set_reactive(Widget.auto_links, False)  # plain text, no links
         self.keys = list(keys)
         self.essential = set(essential)
         named = [key for key in drop if any(k == key for k, _ in self.keys)]
