@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import dataclasses
+import json
+
 import pytest
 
-from annotator.audit.report import measure_agreement, to_json
+from annotator.audit.report import json_chunks, measure_agreement, to_json
 from annotator.domain.errors import InputError
 from annotator.domain.spans import Span, Status
 from annotator.domain.text import content_hash
@@ -52,6 +55,21 @@ def test_agreement_helper_process_gives_the_same_report(brat_store, db_path):
         one = to_json(agreement.measure(store, workers=1, tokens=unit).report)
         two = to_json(agreement.measure(store, workers=2, tokens=unit).report)
         assert two == one
+
+
+def test_json_written_from_the_lines_encoded_while_counting_is_the_report(brat_store):
+    """The spool keeps each article's JSON line, encoded as it was counted (by this
+    process and by the helper): the report written from those lines is the report, and
+    the same text as one written from the figures themselves."""
+    store, _ = brat_store
+    for workers in (1, 2):
+        report = agreement.measure(store, workers=workers).report
+        assert hasattr(report.articles, "json_lines")
+        text = "".join(json_chunks(report))
+        assert json.loads(text) == to_json(report)
+        listed = dataclasses.replace(report, articles=list(report.articles))
+        assert "".join(json_chunks(listed)) == text
+        assert len(json.loads(text)["articles"]) == report.documents > 2
 
 
 def test_agreement_spacy_tokens_stored_or_made(brat_store):

@@ -283,6 +283,14 @@ def article_json(a: ArticleFigures) -> dict[str, Any]:
     }
 
 
+def article_line(a: ArticleFigures) -> str:
+    """One article's item of the report's ``articles``, as the JSON text json_chunks
+    writes on its line."""
+    import json
+
+    return json.dumps(article_json(a), ensure_ascii=False)
+
+
 def json_chunks(report: AgreementReport, *, indent: int = 2) -> Iterator[str]:
     """The JSON of to_json() as pieces of text, articles one line each, so that a report on
     any number of articles is written as it is read (json's C encoder per value: the
@@ -299,8 +307,12 @@ def json_chunks(report: AgreementReport, *, indent: int = 2) -> Iterator[str]:
         if key == "articles":
             yield "["
             separator = "\n"
-            for figures in report.articles:
-                yield separator + pad * 2 + json.dumps(article_json(figures), ensure_ascii=False)
+            # A spool of articles keeps each one's line, encoded when it was counted (by
+            # this process or the helper): the lines are then copied, not encoded here.
+            encoded = getattr(report.articles, "json_lines", None)
+            lines = encoded() if encoded is not None else map(article_line, report.articles)
+            for line in lines:
+                yield separator + pad * 2 + line
                 separator = ",\n"
             yield ("\n" + pad if separator == ",\n" else "") + "]"
         else:
