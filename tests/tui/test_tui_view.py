@@ -278,6 +278,8 @@ async def test_chunks_drawn_row_by_row_are_the_strips_textual_draws(tmp_path):
                 assert drawn == fresh
                 ours = Visual.to_strips(paragraph, _Rows(paragraph, content), width, None, style)
                 assert ours == theirs
+                again = Visual.to_strips(paragraph, _Rows(paragraph, content), width, None, style)
+                assert again == theirs  # rows taken from the kept strips
                 assert len(paragraph._rows) == len(ours)  # drawn row by row, not by Content
                 checked += len(ours)
             return checked

@@ -93,9 +93,9 @@ class _Rows(Visual):
     """A chunk's painted Content drawn as Textual draws a Content (wrapped at spaces,
     folded, left-aligned: a chunk's rules), one visual row at a time, from the chunk's
     own line breaks (Textual would wrap the chunk once more). The strip of each row is
-    kept (Paragraph._rows) while the chunk's width, base style and characters stay,
-    until a paint restyles that row: a key draws again the one or two rows it restyled,
-    where Textual would draw every row of the chunk. The rows are made by Textual's own
+    kept (Paragraph._rows) while the chunk's width and base style stay, until a paint
+    changes that row: a key draws again the rows it changed, where Textual would draw
+    every row of the chunk. The rows are made by Textual's own
     steps (Content slicing, rstrip, truncate and its _FormattedLine, which
     Content.render_strips uses: a test pins that the strips are the same); under other
     rules, or with Textual's mouse selection showing, Content draws the chunk itself."""
@@ -163,6 +163,15 @@ class _Rows(Visual):
 
     def get_height(self, rules, width: int) -> int:
         return self.content.get_height(rules, width)
+
+
+def _shared_start(a: Sequence, b: Sequence) -> int:
+    """How many items ``a`` and ``b`` have in common at their start."""
+    shortest = min(len(a), len(b))
+    same = 0
+    while same < shortest and a[same] == b[same]:
+        same += 1
+    return same
 
 
 class Paragraph(KeptLines, Static):
@@ -261,16 +270,8 @@ class Paragraph(KeptLines, Static):
         ):
             self.refresh()
             return
-        same_start = 0
-        shortest = min(len(old), len(new))
-        while same_start < shortest and old[same_start] == new[same_start]:
-            same_start += 1
-        same_end = 0
-        while (
-            same_end < shortest - same_start
-            and old[len(old) - 1 - same_end] == new[len(new) - 1 - same_end]
-        ):
-            same_end += 1
+        same_start = _shared_start(old, new)
+        same_end = _shared_start(old[same_start:][::-1], new[same_start:][::-1])
         changed = [*old[same_start : len(old) - same_end], *new[same_start : len(new) - same_end]]
         if not changed:
             return
@@ -297,14 +298,9 @@ class Paragraph(KeptLines, Static):
         assert new is not None and self._breaks is not None
         after = self._breaks[1]
         old_plain, new_plain = old.content.plain, new.content.plain
-        low = 0
-        shortest = min(len(old_plain), len(new_plain))
-        while low < shortest and old_plain[low] == new_plain[low]:
-            low += 1
+        low = _shared_start(old_plain, new_plain)
         old_spans, new_spans = old.content.spans, new.content.spans
-        same = 0
-        while same < min(len(old_spans), len(new_spans)) and old_spans[same] == new_spans[same]:
-            same += 1
+        same = _shared_start(old_spans, new_spans)
         for span in (*old_spans[same:], *new_spans[same:]):
             low = min(low, span.start)
         keep = 0
