@@ -385,3 +385,38 @@ def test_suggesting_import_loads_no_spacy():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.split() == ["False", "False"]
+
+
+def test_suggesting_pages_read_ahead_of_their_last_batch(store, tmp_path, monkeypatch):
+    # Pages of 7 articles cut into batches of 3 (3 + 3 + 1): every pending article comes
+    # once, in id order, and the next page has been read when a page's last batch comes
+    # (so that the read happens before that batch completes a write transaction).
+    from annotator.services import suggesting
+    from annotator.store import suggestions as stored
+
+    _import_texts(store, tmp_path, [f"Shelling in Idlib, day {i}." for i in range(17)])
+    monkeypatch.setattr(suggesting, "PAGE", 7)
+    reads: list[int] = []
+    real = stored.pending_articles
+
+    def counted(*args, **kwargs):
+        page = real(*args, **kwargs)
+        reads.append(len(page))
+        return page
+
+    monkeypatch.setattr(stored, "pending_articles", counted)
+    batches = []
+    reads_seen = []
+    for batch in suggesting._pending_batches(store, build_suggester(SuggestConfig()), 3):
+        batches.append([article_id for article_id, _ in batch])
+        reads_seen.append(len(reads))
+    with store.read() as session:
+        ids = sorted(session.scalars(select(Article.id)).all())
+    assert [i for batch in batches for i in batch] == ids
+    assert [len(batch) for batch in batches] == [3, 3, 1, 3, 3, 1, 3]
+    assert reads == [7, 7, 3, 0]
+    # The third batch (page 1's last) came after page 2 was read, and so on.
+    assert reads_seen == [1, 1, 2, 2, 2, 3, 4]
+    # The whole run stores each article once.
+    report = suggest_articles(store, build_suggester(SuggestConfig()), helper=False)
+    assert report.articles == 17

@@ -27,7 +27,6 @@ from annotator.store.queue import get_setting
 from annotator.store.rows import stored_timestamp
 
 SETTING = "suggest"  # the project's SuggestConfig, as JSON
-PAGE = 512  # pending articles read per query
 # Below this many pending articles a helper process does not pay off (measured: with
 # 2,000 articles of 2,000 characters a forked one made the run slower, as both processes
 # first copy the memory pages they write; with 5,000 it made it twice as fast). A spawned
@@ -39,6 +38,7 @@ HELPER_THRESHOLD = {"fork": 2500, "spawn": 5000}
 # transaction rewrites the same index pages more often. The write lock is held for about
 # 0.1 s a transaction (an annotator's save waits at most that long).
 WRITE_ARTICLES = 2048
+PAGE = WRITE_ARTICLES  # pending articles read per query (see _pending_batches)
 # ... but no fewer than this (one batch of the default size): the end of the run waits for
 # the last transaction, so the last ones are small.
 LAST_WRITE_ARTICLES = 64
@@ -337,19 +337,29 @@ def _pending_batches(
 ) -> Generator[Batch, None, None]:
     """Pending articles in id order, a page per short read transaction, cut into batches.
 
-    Read in the calling thread: measured, a reader thread was no faster, as the driver
-    takes the GIL back for every row it fetches."""
-    after = 0
-    while True:
+    A page is what one write transaction stores (PAGE = WRITE_ARTICLES), and the next
+    page is read before the last batch of a page is handed out, that is before that batch
+    completes a transaction for the writer thread: the read runs while the writer is idle.
+    Measured on 20,000 articles in one process: read during the writer's transactions, 41
+    pages of 512 took 0.34-0.43 s (0.16 s of it this thread's own work, the rest waiting while the
+    writer thread ran); 11 pages read this way took 0.09 s.
+    Read in the calling thread: a reader thread was no faster, as the driver takes the
+    GIL back for every row it fetches."""
+
+    def read(after: int) -> list[tuple[int, str]]:
         with store.engine.connect() as conn:
-            page = stored.pending_articles(
+            return stored.pending_articles(
                 conn, suggester.sources, suggester.tokenizer_id, after=after, limit=PAGE
             )
-        if not page:
-            return
-        after = page[-1][0]
-        for start in range(0, len(page), batch_size):
+
+    page = read(0)
+    while page:
+        cuts = list(range(0, len(page), batch_size))
+        for start in cuts[:-1]:
             yield page[start : start + batch_size]
+        last = page[cuts[-1] :]
+        page = read(page[-1][0])
+        yield last
 
 
 def _store_batch(
