@@ -421,3 +421,29 @@ def test_export_child_half_refuses_a_changed_selection(annotated):
                 annotated.url, "all", "done", 2, "stale", "en", None, frozenset(), False
             )
         )
+
+
+@pytest.mark.parametrize(
+    ("fmt", "source", "status", "counts"),
+    [
+        ("doccano", "all", "done", (3, 2, ["ana", "bob"])),
+        ("doccano", "all", "all", (4, 3, ["ana", "bob"])),
+        ("prodigy", "bob", "done", (1, 1, ["bob"])),
+        ("brat", "gold", "all", (1, 1, ["rev"])),
+        ("spacy", "ana", "all", (3, 3, ["ana"])),
+    ],
+)
+def test_export_report_counts_the_selection(annotated, tmp_path, fmt, source, status, counts):
+    # Counted by the database (spaCy's export also lists the selection): annotations,
+    # distinct articles and annotators of what was selected, also in the manifest.
+    report = export_annotations(
+        annotated, fmt=fmt, out=tmp_path / "out", source=source, status=status
+    )
+    assert (report.annotations, report.articles, report.annotators) == counts
+    if (tmp_path / "out" / MANIFEST).exists():
+        manifest = json.loads((tmp_path / "out" / MANIFEST).read_text(encoding="utf-8"))
+        assert (manifest["annotations"], manifest["articles"], manifest["annotators"]) == (
+            counts[0],
+            counts[1],
+            counts[2],
+        )

@@ -47,6 +47,7 @@ from annotator.store.exports import (
     article_title,
     export_records,
     selected_articles,
+    selection_summary,
     suggestions_by_article,
 )
 
@@ -116,27 +117,25 @@ def _check_options(
 
 
 def _check_one_per_article(
-    conn: Connection, fmt: str, selected: list[tuple[int, str, str]]
+    conn: Connection, fmt: str, source: str, status: str, article: int
 ) -> None:
     """Training data holds one version of each article (two annotators' versions would be
-    conflicting examples), and CoNLL cannot say who made an annotation."""
-    previous: tuple[int, str, str] | None = None
-    for row in selected:
-        if previous is not None and previous[0] == row[0]:
-            names = sorted({name for article, _, name in selected if article == row[0]})
-            found = article_title(conn, row[0])
-            title = f" “{visible(found[:60])}”" if found else ""
-            why = (
-                "training data would hold conflicting versions of it"
-                if fmt == "spacy"
-                else f"{fmt} cannot say who made which"
-            )
-            raise ExportError(
-                f"article {row[0]}{title} has annotations by {len(names)} annotators "
-                f"({', '.join(names)}); {why}: export --source gold (adjudicated) or "
-                "--source NAME"
-            )
-        previous = row
+    conflicting examples), and CoNLL cannot say who made an annotation: ``article`` (the
+    first with more than one selected annotation) stops the export."""
+    rows = selected_articles(conn, source=source, status=status, articles=(article - 1, article))
+    names = sorted({name for _, _, name in rows})
+    found = article_title(conn, article)
+    title = f" “{visible(found[:60])}”" if found else ""
+    why = (
+        "training data would hold conflicting versions of it"
+        if fmt == "spacy"
+        else f"{fmt} cannot say who made which"
+    )
+    raise ExportError(
+        f"article {article}{title} has annotations by {len(names)} annotators "
+        f"({', '.join(names)}); {why}: export --source gold (adjudicated) or "
+        "--source NAME"
+    )
 
 
 def _fingerprint(selected: list[tuple[int, str, str]]) -> str:
@@ -374,15 +373,17 @@ def export_annotations(
     fmt = FORMAT_ALIASES.get(fmt, fmt)
     with store.read_connection() as conn:
         _check_options(conn, fmt, source, status, split, spans_key)
-        selected = selected_articles(conn, source=source, status=status)
-        if not selected:
+        summary = selection_summary(conn, source=source, status=status)
+        if not summary.annotations:
             who = {"gold": "the adjudicated gold", "all": "any annotator"}.get(source, source)
             hint = " (--status all includes work in progress)" if status == "done" else ""
             raise ExportError(
                 f"nothing to export: no annotations with status {status} from {who}{hint}"
             )
-        if fmt in ONE_ANNOTATION_PER_ARTICLE and source != "gold":
-            _check_one_per_article(conn, fmt, selected)
+        if fmt in ONE_ANNOTATION_PER_ARTICLE and source != "gold" and summary.twice is not None:
+            _check_one_per_article(conn, fmt, source, status, summary.twice)
+        # Only the spaCy export lists the selection (see selected_articles).
+        selected = selected_articles(conn, source=source, status=status) if fmt == "spacy" else []
         job = _Job(
             store=store,
             conn=conn,
@@ -394,9 +395,9 @@ def export_annotations(
             report=ExportReport(
                 format=fmt,
                 out=out if out is not None else default_out(fmt),
-                annotations=len(selected),
-                articles=len({row[0] for row in selected}),
-                annotators=sorted({row[2] for row in selected}),
+                annotations=summary.annotations,
+                articles=summary.articles,
+                annotators=summary.annotators,
             ),
             progress=progress,
         )
@@ -421,7 +422,7 @@ class _Job:
     fmt: str
     source: str
     status: str
-    selected: list[tuple[int, str, str]]
+    selected: list[tuple[int, str, str]]  # the spaCy export's only (else empty)
     problems: SpanProblems
     report: ExportReport
     progress: ProgressCallback | None
@@ -431,7 +432,7 @@ class _Job:
     ) -> Iterator[AnnotatedRecord]:
         """The selected annotations (of articles in ``articles``) as records; ``share`` is
         the part of the export they are, for the progress bar."""
-        total = len(self.selected)
+        total = self.report.annotations
 
         def tick(count: int) -> None:
             done = min(round(count / share), total)
@@ -471,7 +472,7 @@ def _write_folder(job: _Job, settings: dict[str, Any]) -> None:
     with _folder_in_place(out, manifest) as folder:
         if job.fmt == "spacy":
             report.parts = _write_docbins(job, folder, settings)
-            names = {part: _part_name(part, len(job.selected)) for part in docbin.PARTS}
+            names = {part: _part_name(part, report.annotations) for part in docbin.PARTS}
             report.files = [out / name for name in names.values()]
             report.files.append(out / docbin.CONFIG)
             report.command = docbin.train_command(out, train=names["train"], dev=names["dev"])

@@ -10,8 +10,10 @@ about as long as SQLite's reading (measured on a doccano export of 9,000 annotat
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from contextlib import suppress
+from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
@@ -33,7 +35,7 @@ _SPANS = (
 
 
 def _selection(
-    source: str, status: str, articles: tuple[int | None, int | None]
+    source: str, status: str, articles: tuple[int | None, int | None], ordered: bool = True
 ) -> tuple[str, list]:
     """The conditions and order (after the kind) of the annotations an export selects,
     with their parameters: shared by selected_articles and export_records, so that both
@@ -53,7 +55,41 @@ def _selection(
     if upto is not None:
         sql += " AND a.article_id <= ?"
         params.append(upto)
-    return sql + " ORDER BY a.article_id, p.name", params
+    return (sql + " ORDER BY a.article_id, p.name" if ordered else sql), params
+
+
+@dataclass(frozen=True)
+class SelectionSummary:
+    """What an export selects, counted by the database: how many annotations, of how many
+    articles, by whom, and the first article (by id) with more than one of them."""
+
+    annotations: int
+    articles: int
+    annotators: list[str]
+    twice: int | None
+
+
+def selection_summary(
+    conn: Connection, *, source: str = "all", status: str = "done"
+) -> SelectionSummary:
+    """The SelectionSummary of the annotations selected_articles would list, in three
+    queries that hold no row of the selection in this process (at 3,000,000 annotations
+    the list of them took about 1.1 GB)."""
+    where, params = _selection(source, status, (None, None), ordered=False)
+    rows = (
+        "FROM annotation AS a JOIN annotator AS p ON p.id = a.annotator_id WHERE a.kind = ?" + where
+    )
+
+    def run(sql: str):
+        return conn.exec_driver_sql(driver_sql(conn, sql), tuple(params))
+
+    annotations, articles = run("SELECT count(*), count(DISTINCT a.article_id) " + rows).one()
+    names = sorted(row[0] for row in run("SELECT DISTINCT p.name " + rows))
+    twice = run(
+        "SELECT a.article_id " + rows + " GROUP BY a.article_id HAVING count(*) > 1 "
+        "ORDER BY a.article_id LIMIT 1"
+    ).scalar()
+    return SelectionSummary(annotations, articles, names, twice)
 
 
 def selected_articles(
@@ -64,15 +100,20 @@ def selected_articles(
     articles: tuple[int | None, int | None] = (None, None),
 ) -> list[tuple[int, str, str]]:
     """(article id, content hash, annotator name) of each annotation export_records would
-    yield, in the same order, without texts or spans: what an export needs to know before
-    it starts (how many, the train/dev split, articles annotated twice)."""
+    yield, in the same order, without texts or spans: what the spaCy export needs before
+    it starts (the train/dev split by content hash, the halves its two processes build).
+    Other exports need only selection_summary."""
     where, params = _selection(source, status, articles)
     sql = (
         "SELECT a.article_id, t.content_hash, p.name FROM annotation AS a "
         "JOIN article AS t ON t.id = a.article_id "
         "JOIN annotator AS p ON p.id = a.annotator_id WHERE a.kind = ?" + where
     )
-    return [tuple(row) for row in conn.exec_driver_sql(driver_sql(conn, sql), tuple(params))]
+    # The few annotator names are shared, not one string per row.
+    return [
+        (row[0], row[1], sys.intern(row[2]))
+        for row in conn.exec_driver_sql(driver_sql(conn, sql), tuple(params))
+    ]
 
 
 def export_records(
