@@ -66,6 +66,7 @@ def test_bench_keystrokes_keys_replayed_in_tmux_give_the_same_annotations(tmp_pa
     copy = tmp_path / "copy.db"
     shutil.copy(db, copy)
     name = f"bench-keys-{time.monotonic_ns()}"
+    tmux = ["tmux", "-L", name]  # a server of its own (see tests/tui/test_tui_tmux.py)
     # COLUMNS / LINES (a tmux server started under pytest has them: 80x24) would make the
     # app draw at that size in the 120x40 window; jump hints name the words in view.
     command = (
@@ -73,22 +74,22 @@ def test_bench_keystrokes_keys_replayed_in_tmux_give_the_same_annotations(tmp_pa
         " --annotator other --no-suggest"
     )
     subprocess.run(
-        ["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", command], check=True
+        [*tmux, "new-session", "-d", "-s", name, "-x", "120", "-y", "40", command], check=True
     )
     try:
         time.sleep(3)
         for keys in json.loads(out.read_text()).values():
             for key in keys:
                 if key.startswith("text:"):
-                    subprocess.run(["tmux", "send-keys", "-t", name, "-l", key[5:]], check=True)
+                    subprocess.run([*tmux, "send-keys", "-t", name, "-l", key[5:]], check=True)
                 else:
-                    subprocess.run(["tmux", "send-keys", "-t", name, key], check=True)
+                    subprocess.run([*tmux, "send-keys", "-t", name, key], check=True)
                 time.sleep(0.4 if key in ("/", "a") else 0.05)
         time.sleep(2)
-        subprocess.run(["tmux", "send-keys", "-t", name, "q"], check=True)
+        subprocess.run([*tmux, "send-keys", "-t", name, "q"], check=True)
         time.sleep(3)
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+        subprocess.run([*tmux, "kill-session", "-t", name], capture_output=True)
     replayed, planned = bench.stored_spans(copy, "other"), bench.stored_spans(db, "keys-bench")
     differ = {
         k: (replayed[k][0], sorted(replayed[k][1] ^ planned[k][1]))

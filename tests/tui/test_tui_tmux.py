@@ -21,11 +21,13 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is no
 class Tmux:
     """A detached tmux session running one command at a fixed size."""
 
-    def __init__(self, command: str, width: int = 120, height: int = 40, own_server: bool = False):
+    def __init__(self, command: str, width: int = 120, height: int = 40):
         self.name = f"annotator-test-{os.getpid()}-{time.monotonic_ns()}"
-        # A server of its own (-L) starts from this process's environment, without what a
-        # server started earlier in the run carries.
-        self.tmux = ["tmux", "-L", self.name] if own_server else ["tmux"]
+        # Each session on a server of its own (-L), started from this process's environment,
+        # without what a server started earlier in the run carries. On the shared default
+        # server, a session could start just as the server exited after the previous test's
+        # last session ended ("server exited unexpectedly", seen in a CI run).
+        self.tmux = ["tmux", "-L", self.name]
         # stderr must stay on the terminal: Textual draws there.
         subprocess.run(
             [
