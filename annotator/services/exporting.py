@@ -116,7 +116,7 @@ def _check_options(
             )
 
 
-def _check_one_per_article(
+def _refuse_two_versions(
     conn: Connection, fmt: str, source: str, status: str, article: int
 ) -> None:
     """Training data holds one version of each article (two annotators' versions would be
@@ -381,7 +381,7 @@ def export_annotations(
                 f"nothing to export: no annotations with status {status} from {who}{hint}"
             )
         if fmt in ONE_ANNOTATION_PER_ARTICLE and source != "gold" and summary.twice is not None:
-            _check_one_per_article(conn, fmt, source, status, summary.twice)
+            _refuse_two_versions(conn, fmt, source, status, summary.twice)
         # Only the spaCy export lists the selection (see selected_articles).
         selected = selected_articles(conn, source=source, status=status) if fmt == "spacy" else []
         job = _Job(
