@@ -120,6 +120,28 @@ def test_import_annotated_annotator_override_and_repeats(store, tmp_path):
     assert _annotations(store) == {("one", "chief", Status.DONE, ((0, 3, "X"),))}  # later kept
 
 
+def test_import_annotated_repeat_in_a_later_chunk_replaces_the_staged_one(
+    store, tmp_path, monkeypatch
+):
+    # The first chunk holds two records; the repeat of ana's "one" comes 150 records later,
+    # in another chunk, so the import finds the pair it staged in the database.
+    monkeypatch.setattr("annotator.services.importing.ANNOTATED_BATCH", 2)
+    filler = [_task(f"filler {i}", _annotator_id="ana") for i in range(150)]
+    path = _jsonl(
+        tmp_path / "p.jsonl",
+        _task("one two", (0, 3, "X"), _annotator_id="ana"),
+        _task("one two", (4, 7, "Y"), _annotator_id="bob"),
+        *filler,
+        _task("one two", (4, 7, "Z"), answer="reject", _annotator_id="ana"),
+    )
+    report = import_files(store, [path], fmt="prodigy")
+    assert (report.repeated, report.annotations, report.articles) == (1, 153, 151)
+    stored = {(t, who): (status, spans) for t, who, status, spans in _annotations(store)}
+    assert stored[("one two", "ana")] == (Status.FLAGGED, ((4, 7, "Z"),))
+    assert stored[("one two", "bob")] == (Status.DONE, ((4, 7, "Y"),))
+    assert len(stored) == 152
+
+
 def test_import_annotated_statuses_close_queues_and_log_events(store, tmp_path):
     path = _jsonl(
         tmp_path / "p.jsonl",

@@ -101,13 +101,13 @@ def test_store_batch_migration_keeps_child_rows(tmp_path, monkeypatch):
     """A future migration that rebuilds the article table must not cascade-delete spans."""
     scripts = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS_DIR, scripts)
-    (scripts / "versions" / "0002_test.py").write_text(
-        """
+    (scripts / "versions" / "0099_test.py").write_text(
+        f"""
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_test"
-down_revision = "0002_no_suggestions_in_done"
+revision = "0099_test"
+down_revision = "{SCHEMA_HEAD}"
 branch_labels = None
 depends_on = None
 
@@ -128,11 +128,11 @@ def downgrade():
     _seed_annotation(store)
     store.dispose()
     monkeypatch.setattr(engine_module, "MIGRATIONS_DIR", scripts)
-    monkeypatch.setattr(version_module, "SCHEMA_HEAD", "0002_test")
+    monkeypatch.setattr(version_module, "SCHEMA_HEAD", "0099_test")
     upgraded = open_store(db)
     with upgraded.engine.connect() as conn:
         assert (
-            conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0002_test"
+            conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0099_test"
         )
         assert conn.exec_driver_sql("SELECT count(*) FROM span").scalar() == 1
         assert conn.exec_driver_sql("SELECT count(*) FROM annotation").scalar() == 1
@@ -261,3 +261,39 @@ def test_store_migration_0002_removes_unconfirmed_suggestions_from_done_work(tmp
     assert len(repair) == 1 and '"removed_suggested_spans_from_done": 1' in repair[0][0]
     store.dispose()
     assert open_store(db).notices == []  # said once
+
+
+def test_store_migration_0003_indexes_events_by_annotation(tmp_path):
+    """A database from before the index gets it on open (its events kept), and replaying
+    one annotation's events reads the index instead of the whole log."""
+    from alembic import command
+    from alembic.config import Config
+
+    from annotator.store.engine import MIGRATIONS_DIR, create_store_engine, resolve_url
+
+    db = tmp_path / "old.db"
+    engine = create_store_engine(resolve_url(db))
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0002_no_suggestions_in_done")
+        conn.exec_driver_sql(
+            "INSERT INTO event (at, annotator_id, article_id, annotation_id, action, payload) "
+            "VALUES ('2026-11-30 10:00:00', 1, 1, 7, 'import', '{}')"
+        )
+    engine.dispose()
+    store = open_store(db)
+    with store.engine.connect() as conn:
+        indexes = {row[1] for row in conn.exec_driver_sql("PRAGMA index_list(event)")}
+        assert "ix_event_annotation" in indexes
+        plan = " ".join(
+            str(row[-1])
+            for row in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT id, action, payload FROM event "
+                "WHERE annotation_id = 7 ORDER BY id"
+            )
+        )
+        assert "ix_event_annotation" in plan and "TEMP B-TREE" not in plan
+        assert conn.exec_driver_sql("SELECT annotation_id FROM event").all() == [(7,)]
+    store.dispose()

@@ -234,6 +234,34 @@ def _units(paths: list[Path], fmt: str, ignored: list[str]) -> list[Path]:
     return [path for path, _ in collect_files(paths, fmt, {fmt: ANNOTATED_FORMATS[fmt]}, ignored)]
 
 
+class IdSet:
+    """A set of article ids (positive ints) kept as a bitmap, one bit per id up to the
+    highest: 125 KB for ids up to a million, where a set of ints takes about 60 bytes an
+    id. Only adding and counting are needed."""
+
+    def __init__(self) -> None:
+        self.bits = bytearray()
+        self.count = 0
+
+    def update(self, ids: Iterable[int]) -> None:
+        bits = self.bits
+        for i in ids:
+            byte, bit = divmod(i, 8)
+            if byte >= len(bits):
+                bits.extend(bytes(byte + 1 - len(bits) + len(bits) // 2))
+            mask = 1 << bit
+            if not bits[byte] & mask:
+                bits[byte] |= mask
+                self.count += 1
+
+    def __contains__(self, i: int) -> bool:
+        byte, bit = divmod(i, 8)
+        return byte < len(self.bits) and bool(self.bits[byte] & (1 << bit))
+
+    def __len__(self) -> int:
+        return self.count
+
+
 class _AnnotatedWriter:
     """Stages checked rows a chunk at a time, each chunk in a short write transaction of its
     own (hidden until the flip; see store.staging), then flips them all visible at once."""
@@ -244,7 +272,7 @@ class _AnnotatedWriter:
         self.staging = Staging(store.engine.dialect.name)
         self.batch: list[tuple] = []
         self.chunk = ANNOTATED_BATCH
-        self.articles: set[int] = set()
+        self.articles = IdSet()
         self.suggested: dict[tuple[int, str], set[tuple[int, int, str]]] = {}
         self.annotators: set[str] = set()
         self.statuses: Counter[str] = Counter()

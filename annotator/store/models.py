@@ -146,6 +146,7 @@ class Event(SQLModel, table=True):
     __table_args__ = (
         Index("ix_event_history", "article_id", "annotator_id", "id"),
         Index("ix_event_annotator_at", "annotator_id", "at"),
+        Index("ix_event_annotation", "annotation_id", "id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow)

@@ -75,15 +75,18 @@ class StagedRecord:
 
 @dataclass
 class Staging:
-    """What one import has staged so far: the ids it knows, and its journal."""
+    """What one import has staged so far: annotator ids, the range of its hidden
+    annotation ids, and its journal."""
 
     dialect: str
     annotators: dict[str, int] = field(default_factory=dict)
-    pairs: dict[tuple[int, int], int] = field(default_factory=dict)  # -> hidden annotation id
-    pair_status: dict[int, str] = field(default_factory=dict)  # hidden id -> status
     new_articles: list[list[int]] = field(default_factory=list)  # id ranges [lo, hi]
     new_annotators: list[int] = field(default_factory=list)
-    last_hidden: int = 0  # highest hidden annotation id seen
+    # The lowest and highest hidden annotation ids this import stored (None before the
+    # first): which (article, annotator) pairs it staged is asked of the database, a chunk
+    # at a time, so that memory does not grow with the import.
+    first_hidden: int | None = None
+    last_hidden: int = 0
 
     def journal(self) -> dict:
         return {"articles": self.new_articles, "annotators": self.new_annotators}
@@ -160,38 +163,38 @@ def stage_records(
         if record.article[0] not in known:
             fresh.setdefault(record.article[0], record.article)
     added = 0
+    created_ids: set[int] = set()
     if fresh:
         added = insert_articles(conn, list(fresh.values()))
         created = article_ids_by_hash(conn, list(fresh))
         staging.add_articles(created.values())
         known.update(created)
+        created_ids = set(created.values())
     ids = [known[h] for h in hashes]
 
     _ensure_annotators(conn, staging, {r.annotator for r in records if r.annotator}, stamp)
 
     # One row per (article, annotator): later records of the chunk overwrite earlier ones.
     rows: dict[tuple[int, int], StagedRecord] = {}
-    repeated = 0
     for record, article_id in zip(records, ids, strict=True):
-        if record.annotator is None:
-            continue
-        pair = (article_id, staging.annotators[record.annotator])
-        if pair in rows or pair in staging.pairs:
-            repeated += 1
-        rows[pair] = record
-    again = [(pair, record) for pair, record in rows.items() if pair in staging.pairs]
-    new = [(pair, record) for pair, record in rows.items() if pair not in staging.pairs]
+        if record.annotator is not None:
+            pair = (article_id, staging.annotators[record.annotator])
+            rows[pair] = record
+    # Pairs an earlier chunk staged: only on articles that existed before this chunk.
+    hidden = _staged_pairs(conn, staging, {a for a, _ in rows} - created_ids)
+    repeated = sum(1 for r in records if r.annotator is not None) - len(rows)
+    repeated += sum(1 for pair in rows if pair in hidden)
+    again = [(pair, record) for pair, record in rows.items() if pair in hidden]
+    new = [(pair, record) for pair, record in rows.items() if pair not in hidden]
     if again:
-        hidden = [staging.pairs[pair] for pair, _ in again]
+        ids_again = [hidden[pair] for pair, _ in again]
         conn.exec_driver_sql(
-            _sql(conn, "DELETE FROM span WHERE annotation_id = ?"), [(h,) for h in hidden]
+            _sql(conn, "DELETE FROM span WHERE annotation_id = ?"), [(h,) for h in ids_again]
         )
         conn.exec_driver_sql(
             _sql(conn, "UPDATE annotation SET status = ?, note = ?, updated_at = ? WHERE id = ?"),
-            [(r.status, r.note, stamp, h) for (_, r), h in zip(again, hidden, strict=True)],
+            [(r.status, r.note, stamp, h) for (_, r), h in zip(again, ids_again, strict=True)],
         )
-        for (_, record), h in zip(again, hidden, strict=True):
-            staging.pair_status[h] = record.status
     if new:
         bulk_insert(
             conn,
@@ -206,15 +209,15 @@ def stage_records(
             ),
             (STAGED_KIND, staging.last_hidden),
         ):
-            staging.pairs[(article_id, annotator_id)] = hidden_id
+            hidden[(article_id, annotator_id)] = hidden_id
             staging.last_hidden = max(staging.last_hidden, hidden_id)
-        for pair, record in new:
-            staging.pair_status[staging.pairs[pair]] = record.status
+            if staging.first_hidden is None or hidden_id < staging.first_hidden:
+                staging.first_hidden = hidden_id
     event_rows: list[tuple] = []
     for (article_id, annotator_id), record in rows.items():
-        hidden_id = staging.pairs[(article_id, annotator_id)]
+        hidden_id = hidden[(article_id, annotator_id)]
         event_rows.append((stamp, annotator_id, article_id, hidden_id, "import", record.payload))
-    _insert_spans(conn, [(staging.pairs[pair], record) for pair, record in rows.items()])
+    _insert_spans(conn, [(hidden[pair], record) for pair, record in rows.items()])
     bulk_insert(conn, _EVENT, EVENT_COLUMNS, event_rows)
     # Written every chunk, so that the journal exists from the first staged row to the flip.
     upsert_setting(conn, JOURNAL_KEY, staging.journal())
@@ -229,6 +232,29 @@ _SPANS_FROM_PAYLOAD = (
     "SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
     "json_extract(value, '$[2]'), json_extract(value, '$[3]') FROM json_each(?, '$.spans')"
 )
+
+
+def _staged_pairs(
+    conn: Connection, staging: Staging, article_ids: set[int], *, per_query: int = 500
+) -> dict[tuple[int, int], int]:
+    """(article id, annotator id) -> hidden annotation id of what this import staged on
+    ``article_ids`` (hidden rows are only ever the running import's: see the module)."""
+    found: dict[tuple[int, int], int] = {}
+    if staging.first_hidden is None or not article_ids:
+        return found
+    ordered = sorted(article_ids)
+    for i in range(0, len(ordered), per_query):
+        part = ordered[i : i + per_query]
+        statement = _sql(
+            conn,
+            "SELECT id, article_id, annotator_id FROM annotation "
+            f"WHERE kind = ? AND article_id IN ({', '.join('?' * len(part))})",
+        )
+        for hidden_id, article_id, annotator_id in conn.exec_driver_sql(
+            statement, (STAGED_KIND, *part)
+        ):
+            found[(article_id, annotator_id)] = hidden_id
+    return found
 
 
 def _insert_spans(conn: Connection, staged: list[tuple[int, StagedRecord]]) -> None:
@@ -281,7 +307,7 @@ def publish_import(
     """
     stamp = stored_timestamp(staging.dialect)
     # Queues: a finished article leaves its annotator's queue, an unfinished one opens.
-    if staging.pairs:
+    if staging.first_hidden is not None:
         conn.exec_driver_sql(
             _sql(
                 conn,
@@ -292,37 +318,10 @@ def publish_import(
             (STAGED_KIND, _first_hidden(staging)),
         )
     # Pairs the annotator already had: their spans and events move to the stored one.
-    replaced = conn.exec_driver_sql(
-        _sql(
-            conn,
-            "SELECT h.id, e.id, h.status, h.note FROM annotation AS h JOIN annotation AS e "
-            "ON e.article_id = h.article_id AND e.annotator_id = h.annotator_id "
-            "AND e.kind = 'annotation' WHERE h.kind = ? AND h.id > ?",
-        ),
-        (STAGED_KIND, _first_hidden(staging)),
-    ).all()
-    if replaced:
-        conn.exec_driver_sql(
-            _sql(conn, "DELETE FROM span WHERE annotation_id = ?"),
-            [(e,) for _, e, _, _ in replaced],
-        )
-        for statement in (
-            "UPDATE span SET annotation_id = ? WHERE annotation_id = ?",
-            "UPDATE event SET annotation_id = ? WHERE annotation_id = ?",
-        ):
-            conn.exec_driver_sql(_sql(conn, statement), [(e, h) for h, e, _, _ in replaced])
-        conn.exec_driver_sql(
-            _sql(
-                conn,
-                "UPDATE annotation SET status = ?, note = ?, version = version + 1, "
-                "updated_at = ? WHERE id = ?",
-            ),
-            [(status, note, stamp, e) for _, e, status, note in replaced],
-        )
-        conn.exec_driver_sql(
-            _sql(conn, "DELETE FROM annotation WHERE id = ?"), [(h,) for h, _, _, _ in replaced]
-        )
-    if staging.pairs:
+    if staging.first_hidden is not None:
+        for lo in range(staging.first_hidden, staging.last_hidden + 1, _REPLACE_WINDOW):
+            _replace_stored(conn, lo, lo + _REPLACE_WINDOW - 1, stamp)
+    if staging.first_hidden is not None:
         conn.exec_driver_sql(
             _sql(conn, "UPDATE annotation SET kind = 'annotation' WHERE kind = ? AND id > ?"),
             (STAGED_KIND, _first_hidden(staging)),
@@ -332,9 +331,54 @@ def publish_import(
     return stored
 
 
+# Hidden ids handled per step of the flip's replacement: what one step reads is bounded.
+_REPLACE_WINDOW = 5000
+
+
+def _replace_stored(conn: Connection, lo: int, hi: int, stamp) -> None:
+    """For the hidden annotations with ids in [lo, hi] whose annotator already had the
+    article: the stored annotation takes the hidden one's status, note, spans and events
+    (and a new version), and the hidden one goes."""
+    replaced = conn.exec_driver_sql(
+        _sql(
+            conn,
+            "SELECT h.id, e.id, h.status, h.note FROM annotation AS h JOIN annotation AS e "
+            "ON e.article_id = h.article_id AND e.annotator_id = h.annotator_id "
+            "AND e.kind = 'annotation' WHERE h.kind = ? AND h.id >= ? AND h.id <= ?",
+        ),
+        (STAGED_KIND, lo, hi),
+    ).all()
+    if not replaced:
+        return
+    conn.exec_driver_sql(
+        _sql(conn, "DELETE FROM span WHERE annotation_id = ?"),
+        [(e,) for _, e, _, _ in replaced],
+    )
+    conn.exec_driver_sql(
+        _sql(conn, "UPDATE span SET annotation_id = ? WHERE annotation_id = ?"),
+        [(e, h) for h, e, _, _ in replaced],
+    )
+    conn.exec_driver_sql(
+        _sql(conn, "UPDATE event SET annotation_id = ? WHERE annotation_id = ?"),
+        [(e, h) for h, e, _, _ in replaced],
+    )
+    conn.exec_driver_sql(
+        _sql(
+            conn,
+            "UPDATE annotation SET status = ?, note = ?, version = version + 1, "
+            "updated_at = ? WHERE id = ?",
+        ),
+        [(status, note, stamp, e) for _, e, status, note in replaced],
+    )
+    conn.exec_driver_sql(
+        _sql(conn, "DELETE FROM annotation WHERE id = ?"),
+        [(h,) for h, _, _, _ in replaced],
+    )
+
+
 def _first_hidden(staging: Staging) -> int:
     """An id below every hidden annotation of this import (a range bound for the PK)."""
-    return min(staging.pairs.values(), default=1) - 1
+    return (staging.first_hidden or 1) - 1
 
 
 def _replace_suggestions(
