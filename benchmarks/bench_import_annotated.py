@@ -9,7 +9,13 @@ start-up included: it also validates every span against its text, normalises the
 logs one event per annotation and stages the records in short transactions before one
 flip makes them visible. Peak RSS is each child's own.
 
+With --as-suggestions the same records are imported as one source's suggestions
+(`--as-suggestions model`): the bare importer keeps each article's distinct spans and
+writes articles, suggestions and one run per article; both must store the same rows. The
+spans column is then the suggestions stored.
+
     python benchmarks/bench_import_annotated.py [--sizes 1000 10000 50000] [--repeat 1]
+        [--as-suggestions]
 """
 
 from __future__ import annotations
@@ -107,10 +113,51 @@ conn.execute("COMMIT")
 print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
+# --as-suggestions: the same records imported as one source's suggestions. The bare
+# importer keeps each article's distinct spans (its three records are consecutive, and a
+# flush never splits them) and writes articles, suggestions and a run per article.
+BARE_SUGGESTIONS = r"""
+import datetime, hashlib, json, resource, sqlite3, sys, time
+start = time.perf_counter()
+db, src = sys.argv[1], sys.argv[2]
+conn = sqlite3.connect(db, isolation_level=None)
+conn.execute("PRAGMA journal_mode=WAL"); conn.execute("PRAGMA synchronous=FULL")
+conn.execute("PRAGMA foreign_keys=ON")
+now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+conn.execute("BEGIN IMMEDIATE")
+pending = {}
+def flush():
+    rows = [(h, t, m.get("title", ""), "", None, json.dumps(m), now) for h, (t, m, _) in pending.items()]
+    conn.executemany("INSERT INTO article (content_hash, text, title, source, external_id, meta, created_at) VALUES (?,?,?,?,?,?,?)", rows)
+    ids = dict(conn.execute("SELECT content_hash, id FROM article WHERE id > ?", (last[0],)))
+    last[0] = max([last[0], *ids.values()])
+    found = [(ids[h], sorted(spans)) for h, (_, _, spans) in pending.items()]
+    conn.executemany('INSERT INTO suggestion (article_id, source, start, "end", label, score) VALUES (?,?,?,?,?,NULL)',
+        [(a, "model", s, e, l) for a, spans in found for s, e, l in spans])
+    conn.executemany("INSERT INTO suggestionrun (article_id, source, count, created_at) VALUES (?,?,?,?)",
+        [(a, "model", len(spans), now) for a, spans in found])
+    pending.clear()
+last, records = [0], 0
+with open(src, encoding="utf-8") as f:
+    for line in f:
+        o = json.loads(line)
+        h = hashlib.sha256(o["text"].encode()).hexdigest()
+        entry = pending.setdefault(h, (o["text"], o.get("meta") or {}, set()))
+        entry[2].update((s["start"], s["end"], s["label"]) for s in o["spans"])
+        records += 1
+        if records % 3000 == 0:
+            flush()
+flush()
+conn.execute("COMMIT")
+print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
 OURS = r"""
 import resource, runpy, sys, time
 start = time.perf_counter()
-sys.argv = ["annotator", "import", "--db", sys.argv[1], "--format", "prodigy", sys.argv[2]]
+db, src, *source = sys.argv[1:]
+sys.argv = ["annotator", "import", "--db", db, "--format", "prodigy", src]
+sys.argv += ["--as-suggestions", source[0]] if source else []
 try:
     runpy.run_module("annotator", run_name="__main__")
 except SystemExit as exc:
@@ -143,14 +190,14 @@ def fresh_db(path: Path) -> None:
     )
 
 
-def counts(path: Path) -> tuple[int, int, int]:
+def counts(path: Path) -> tuple[int, ...]:
     import sqlite3
 
     conn = sqlite3.connect(path)
     try:
-        return tuple(  # type: ignore[return-value]
+        return tuple(
             conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-            for t in ("article", "annotation", "span")
+            for t in ("article", "annotation", "span", "suggestion", "suggestionrun")
         )
     finally:
         conn.close()
@@ -160,10 +207,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 50000])
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(
+        "--as-suggestions",
+        action="store_true",
+        help="import the records as one source's suggestions (against a bare importer of "
+        "articles, suggestions and runs)",
+    )
     args = parser.parse_args()
+    bare_code = BARE_SUGGESTIONS if args.as_suggestions else BARE
+    extra = ["model"] if args.as_suggestions else []
     print(f"2 cores; load average {os.getloadavg()[0]:.1f} before the runs; best of {args.repeat}")
     print(
-        f"{'articles':>9} {'x3 spans':>10} {'bare s':>8} {'ours s':>8} {'ratio':>6} "
+        f"{'articles':>9} {'suggested' if args.as_suggestions else 'x3 spans':>10} {'bare s':>8} {'ours s':>8} {'ratio':>6} "
         f"{'ours spans/s':>12} {'bare MB':>8} {'ours MB':>8}"
     )
     for n in args.sizes:
@@ -172,16 +227,26 @@ def main() -> None:
             src = folder / "db-out.jsonl"
             spans = generate(src, n)
             bare, ours = [], []
+            stored: dict[str, tuple[int, ...]] = {}
             for i in range(args.repeat):
-                for name, code, into in (("bare", BARE, bare), ("ours", OURS, ours)):
+                for name, code, into, more in (
+                    ("bare", bare_code, bare, []),
+                    ("ours", OURS, ours, extra),
+                ):
                     db = folder / f"{name}{i}.db"
                     fresh_db(db)
-                    into.append(run_child(code, str(db), str(src)))
-                    got = counts(db)
-                    if got != (n, 3 * n, spans):
+                    into.append(run_child(code, str(db), str(src), *more))
+                    got = stored[name] = counts(db)
+                    if not args.as_suggestions and got[:3] != (n, 3 * n, spans):
                         raise SystemExit(f"{name}: stored {got}, expected {(n, 3 * n, spans)}")
+                    if args.as_suggestions and got[:3] + got[4:] != (n, 0, 0, n):
+                        raise SystemExit(f"{name}: stored {got}: expected {n} articles and runs")
                     for f in folder.glob(f"{name}{i}.db*"):
                         f.unlink()
+            if args.as_suggestions and stored["ours"] != stored["bare"]:
+                raise SystemExit(f"ours stored {stored['ours']}, bare {stored['bare']}")
+            if args.as_suggestions:
+                spans = stored["ours"][3]  # distinct suggestions stored
             (b, _), (o, _) = min(bare), min(ours)
             print(
                 f"{n:>9,} {spans:>10,} {b:>8.2f} {o:>8.2f} {b / o:>5.2f}x {spans / o:>12,.0f} "

@@ -184,6 +184,42 @@ def test_import_annotated_as_suggestions(store, tmp_path):
     assert runs == {("model:old@1", 2), ("model:old@1", 0)}  # every article: processed
 
 
+def test_import_annotated_suggestions_across_chunks_replace_the_sources_once(
+    store, db_path, tmp_path, monkeypatch
+):
+    # Suggestions of one article and source come in the first chunk and again 150 records
+    # later: stored once each, replacing that source's earlier ones, other sources kept.
+    import sqlite3
+
+    before = _jsonl(tmp_path / "old.jsonl", _task("one two three", (8, 13, "Z")))
+    import_files(store, [before], fmt="prodigy", as_suggestions="model")
+    import_files(store, [before], fmt="prodigy", as_suggestions="rules")
+    monkeypatch.setattr("annotator.services.importing.ANNOTATED_BATCH", 2)
+    filler = [_task(f"filler {i}") for i in range(150)]
+    path = _jsonl(
+        tmp_path / "p.jsonl",
+        _task("one two three", (4, 7, "Y"), _annotator_id="ana"),
+        _task("nothing here", (0, 7, "X"), _annotator_id="ana"),
+        *filler,
+        _task("one two three", (0, 3, "X"), (4, 7, "Y"), _annotator_id="bob"),
+    )
+    report = import_files(store, [path], fmt="prodigy", as_suggestions="model")
+    assert (report.suggestions, report.sources) == (3, ["model"])
+    with store.read() as session:
+        rows = sorted(
+            (s.source, s.start, s.end, s.label)
+            for s in session.scalars(select(Suggestion))
+            if s.article_id == 1
+        )
+        runs = {(r.article_id, r.source): r.count for r in session.scalars(select(SuggestionRun))}
+    assert rows == [("model", 0, 3, "X"), ("model", 4, 7, "Y"), ("rules", 8, 13, "Z")]
+    assert (runs[(1, "model")], runs[(1, "rules")], len(runs)) == (2, 1, 153)
+    assert set(runs.values()) == {0, 1, 2}  # the fillers suggested nothing: runs of 0
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("SELECT count(*) FROM stagedsuggestion").fetchone()[0] == 0
+    conn.close()
+
+
 def test_import_annotated_label_studio_predictions_become_suggestions(store, tmp_path):
     tasks = [
         {

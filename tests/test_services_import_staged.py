@@ -164,24 +164,30 @@ from annotator.services import importing
 from annotator.store.engine import open_store
 importing.ANNOTATED_BATCH = 100
 importing.STAGE_SECONDS = 0.001  # the smallest chunks: many short transactions
-importing.import_files(open_store(sys.argv[1]), [Path(sys.argv[2])], fmt="prodigy")
+importing.import_files(
+    open_store(sys.argv[1]), [Path(sys.argv[2])], fmt="prodigy", as_suggestions=sys.argv[3] or None
+)
 """
 
 
-def _start_import(db: Path, path: Path) -> subprocess.Popen:
+def _start_import(db: Path, path: Path, as_suggestions: str = "") -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-c", _SLOW_IMPORT, str(db), str(path)],
+        [sys.executable, "-c", _SLOW_IMPORT, str(db), str(path), as_suggestions],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
 
 
-def _wait_for_journal(db: Path, proc: subprocess.Popen) -> None:
+def _staged_suggestions(db: Path) -> int:
+    return _count(db, "SELECT count(*) FROM stagedsuggestion")
+
+
+def _wait_for_journal(db: Path, proc: subprocess.Popen, staged=_hidden) -> None:
     while proc.poll() is None:
         if db.exists():
             try:
-                if _journal(db) and _hidden(db) >= 200:
+                if _journal(db) and staged(db) >= 200:
                     return
             except sqlite3.OperationalError:
                 pass  # the schema is being created
@@ -209,6 +215,40 @@ def test_import_staged_kill_leaves_nothing_visible_and_next_import_cleans_up(
     assert _count(db_path, "SELECT count(*) FROM span") == 7
     assert _count(db_path, "SELECT count(*) FROM event") == 7
     assert _count(db_path, "SELECT count(*) FROM annotator") == 2  # bob, ana
+
+
+def test_import_staged_suggestions_of_a_failed_import_are_removed(
+    store, db_path, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(importing, "ANNOTATED_BATCH", 100)
+    import_files(store, [_tasks(tmp_path / "a.jsonl", 30)], fmt="prodigy", as_suggestions="model")
+    before = dump(db_path)
+    seen = []
+
+    def progress(done, total):
+        seen.append(_staged_suggestions(db_path))
+
+    files = [_tasks(tmp_path / "b1.jsonl", 250), _tasks(tmp_path / "b2.jsonl", 20, bad_last=True)]
+    with pytest.raises(InputError, match=r"b2.jsonl:21"):
+        import_files(store, files, fmt="prodigy", as_suggestions="model", progress=progress)
+    assert seen[0] >= 200  # staged and committed, in the table nobody reads
+    assert dump(db_path) == before  # the 30 stored suggestions as they were, nothing staged
+
+
+def test_import_staged_killed_suggestions_are_removed_by_the_next_import(store, db_path, tmp_path):
+    old = _tasks(tmp_path / "old.jsonl", 5, start=50_000)
+    import_files(store, [old], fmt="prodigy", as_suggestions="model")
+    proc = _start_import(db_path, _tasks(tmp_path / "big.jsonl", 20_000), "model")
+    _wait_for_journal(db_path, proc, staged=_staged_suggestions)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert _count(db_path, "SELECT count(*) FROM suggestion") == 5  # nothing of it shows
+    assert _staged_suggestions(db_path) >= 200 and _journal(db_path) == 1
+    report = import_files(store, [_tasks(tmp_path / "new.jsonl", 2, start=60_000)], fmt="prodigy")
+    assert report.imported == 2
+    assert (_staged_suggestions(db_path), _journal(db_path)) == (0, 0)
+    assert _count(db_path, "SELECT count(*) FROM suggestion") == 5
+    assert _count(db_path, "SELECT count(*) FROM article") == 7
 
 
 def test_import_staged_another_writer_gets_through(store, db_path, tmp_path):

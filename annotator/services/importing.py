@@ -47,6 +47,7 @@ from annotator.store.staging import (
     import_lock,
     publish_import,
     stage_records,
+    stage_suggestions,
     staged_leftovers,
 )
 
@@ -273,7 +274,7 @@ class _AnnotatedWriter:
         self.batch: list[tuple] = []
         self.chunk = ANNOTATED_BATCH
         self.articles = IdSet()
-        self.suggested: dict[tuple[int, str], set[tuple[int, int, str]]] = {}
+        self.sources: set[str] = set()
         self.annotators: set[str] = set()
         self.statuses: Counter[str] = Counter()
         self.not_imported: Counter[str] = Counter()
@@ -299,6 +300,7 @@ class _AnnotatedWriter:
         started = time.perf_counter()
         with self.store.write_connection() as conn:
             chunk = stage_records(conn, self.staging, staged)
+            stage_suggestions(conn, self._suggestions(chunk.article_ids))
         self.committed = True
         took = time.perf_counter() - started
         self.chunk = max(100, min(20_000, int(len(staged) * STAGE_SECONDS / max(took, 1e-3))))
@@ -306,18 +308,14 @@ class _AnnotatedWriter:
         report.imported += chunk.added
         report.repeated += chunk.repeated
         self.articles.update(chunk.article_ids)
-        for (kind, name, _, status, _, spans, _, ignored), article_id in zip(
-            self.batch, chunk.article_ids, strict=True
-        ):
+        for kind, name, _, status, _, spans, _, ignored in self.batch:
             if kind == ARTICLE:
                 continue
             for what in ignored:
                 count, _, what_kind = what.partition(" ")
                 self.not_imported[what_kind] += int(count) if count.isdigit() else 1
             if kind == SUGGESTIONS:
-                self.suggested.setdefault((article_id, name), set()).update(
-                    (start, end, label) for start, end, label, _ in spans
-                )
+                self.sources.add(name)
                 continue
             self.annotators.add(name)
             self.statuses[status] += 1
@@ -325,18 +323,27 @@ class _AnnotatedWriter:
             report.spans += len(spans)
         self.batch = []
 
+    def _suggestions(self, article_ids: list[int]) -> list[tuple]:
+        """The queued suggestion records as staged rows (see stage_suggestions)."""
+        rows: list[tuple] = []
+        for (kind, name, *_, spans, _, _), article_id in zip(self.batch, article_ids, strict=True):
+            if kind != SUGGESTIONS:
+                continue
+            if spans:
+                rows.extend((article_id, name, start, end, label) for start, end, label, _ in spans)
+            else:
+                rows.append((article_id, name, None, None, None))
+        return rows
+
     def finish(self) -> None:
         """Stage what is still queued, then flip everything visible in one transaction
         (with every source's suggestions); fill in the report."""
         self.flush()
-        suggestions = {
-            key: [(*span, None) for span in sorted(spans)] for key, spans in self.suggested.items()
-        }
         with self.store.write_connection() as conn:
-            self.report.suggestions = publish_import(conn, self.staging, suggestions)
+            self.report.suggestions = publish_import(conn, self.staging)
         self.report.articles = len(self.articles)
         self.report.annotators = sorted(self.annotators)
-        self.report.sources = sorted({source for _, source in self.suggested})
+        self.report.sources = sorted(self.sources)
         self.report.statuses = dict(sorted(self.statuses.items()))
         self.report.not_imported = dict(sorted(self.not_imported.items()))
 

@@ -106,6 +106,22 @@ class Suggestion(SQLModel, table=True):
     score: float | None = Field(default=None)
 
 
+# What a running annotated import brings as suggestions, until its flip moves them into
+# Suggestion (see store.staging). A row without start, end and label stands for a record
+# that suggested nothing on the article (the flip still replaces that source's
+# suggestions there). Empty whenever no import runs.
+class StagedSuggestion(SQLModel, table=True):
+    __table_args__ = (
+        Index("ix_stagedsuggestion_key", "article_id", "source", "start", "end", "label"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int
+    source: str
+    start: int | None = Field(default=None)
+    end: int | None = Field(default=None)
+    label: str | None = Field(default=None)
+
+
 # Marks that a source has processed an article (even when it found nothing), which makes
 # `annotator suggest` idempotent and resumable.
 class SuggestionRun(SQLModel, table=True):

@@ -3,11 +3,12 @@ and one final transaction (the flip) makes all of them visible at once.
 
 Hidden means ``annotation.kind = 'importing'``: every reader of annotations selects a kind
 (``annotation`` or ``gold``), so staged annotations, and the spans and events that hang off
-them, are seen by nobody until the flip turns them into ``annotation`` rows. New articles
-and annotator names are inserted as they come (the hidden annotations refer to them); the
-import's journal, a setting row written in the same transactions, lists them, so that a
-failed, interrupted or killed import can be removed: at once when it fails in-process, by
-the next import after a kill -9. Imports of one database run one at a time (a file lock on
+them, are seen by nobody until the flip turns them into ``annotation`` rows; suggestions
+wait in ``stagedsuggestion``, which nobody else reads, until the flip moves them into
+``suggestion``. New articles and annotator names are inserted as they come (the hidden
+annotations refer to them); the import's journal, a setting row written in the same
+transactions, lists them, so that a failed, interrupted or killed import can be removed:
+at once when it fails in-process, by the next import after a kill -9. Imports of one database run one at a time (a file lock on
 SQLite, an advisory lock on PostgreSQL), so staged rows that no running import holds are
 always a dead import's.
 """
@@ -46,16 +47,14 @@ ANNOTATION_COLUMNS = (
 )
 SPAN_COLUMNS = ("annotation_id", "start", "end", "label", "origin")
 EVENT_COLUMNS = ("at", "annotator_id", "article_id", "annotation_id", "action", "payload")
-SUGGESTION_COLUMNS = ("article_id", "source", "start", "end", "label", "score")
-RUN_COLUMNS = ("article_id", "source", "count", "created_at")
 
 # Untyped views: every value arrives in its stored form (JSON text, timestamp string).
 _ANNOTATION = table("annotation", column("id"), *(column(c) for c in ANNOTATION_COLUMNS))
 _SPAN = table("span", *(column(c) for c in SPAN_COLUMNS))
 _EVENT = table("event", *(column(c) for c in EVENT_COLUMNS))
 _ANNOTATOR = table("annotator", column("name"), column("synced_upto"), column("created_at"))
-_SUGGESTION = table("suggestion", *(column(c) for c in SUGGESTION_COLUMNS))
-_RUN = table("suggestionrun", *(column(c) for c in RUN_COLUMNS))
+STAGED_SUGGESTION_COLUMNS = ("article_id", "source", "start", "end", "label")
+_STAGED_SUGGESTION = table("stagedsuggestion", *(column(c) for c in STAGED_SUGGESTION_COLUMNS))
 
 
 @dataclass(slots=True)
@@ -294,17 +293,20 @@ def _ensure_annotators(conn: Connection, staging: Staging, names: set[str], stam
     staging.annotators.update(found)
 
 
-def publish_import(
-    conn: Connection,
-    staging: Staging,
-    suggestions: dict[tuple[int, str], list[tuple]] | None = None,
-) -> int:
+def stage_suggestions(conn: Connection, rows: list[tuple]) -> None:
+    """Stage suggestions, in the caller's (short) write transaction, after stage_records
+    stored their articles: rows of (article id, source, start, end, label), one of
+    (article id, source, None, None, None) for a record that suggested nothing."""
+    bulk_insert(conn, _STAGED_SUGGESTION, STAGED_SUGGESTION_COLUMNS, rows)
+
+
+def publish_import(conn: Connection, staging: Staging) -> int:
     """The flip, in the caller's write transaction: staged annotations become visible,
     replacing what their annotators had on those articles (the stored annotation keeps
     its id and gets a new version), queues are opened or closed by the imported status,
-    ``suggestions`` ((article id, source) -> [(start, end, label, score)]) replace those
-    sources' suggestions, and the journal goes. Returns how many suggestions were stored.
-    """
+    staged suggestions replace their sources' suggestions on their articles (each
+    distinct span once, without a score), and the journal goes. Returns how many
+    suggestions were stored."""
     stamp = stored_timestamp(staging.dialect)
     # Queues: a finished article leaves its annotator's queue, an unfinished one opens.
     if staging.first_hidden is not None:
@@ -326,7 +328,7 @@ def publish_import(
             _sql(conn, "UPDATE annotation SET kind = 'annotation' WHERE kind = ? AND id > ?"),
             (STAGED_KIND, _first_hidden(staging)),
         )
-    stored = _replace_suggestions(conn, suggestions or {}, stamp)
+    stored = _publish_suggestions(conn, stamp)
     conn.exec_driver_sql(_sql(conn, "DELETE FROM setting WHERE key = ?"), (JOURNAL_KEY,))
     return stored
 
@@ -381,30 +383,38 @@ def _first_hidden(staging: Staging) -> int:
     return (staging.first_hidden or 1) - 1
 
 
-def _replace_suggestions(
-    conn: Connection, suggestions: dict[tuple[int, str], list[tuple]], stamp
-) -> int:
-    if not suggestions:
+# Each distinct staged row once (a record that suggested nothing adds one row of NULLs
+# for its article and source), in the order of the key index.
+_STAGED_DISTINCT = 'SELECT DISTINCT article_id, source, start, "end", label FROM stagedsuggestion'
+
+
+def _publish_suggestions(conn: Connection, stamp) -> int:
+    """Staged suggestions replace what their sources had suggested on their articles,
+    with a run marker counting them; the staged rows go. Returns how many were stored."""
+    if conn.exec_driver_sql("SELECT 1 FROM stagedsuggestion LIMIT 1").first() is None:
         return 0
-    keys = sorted(suggestions)
-    for statement in (
-        "DELETE FROM suggestion WHERE article_id = ? AND source = ?",
-        "DELETE FROM suggestionrun WHERE article_id = ? AND source = ?",
-    ):
-        conn.exec_driver_sql(_sql(conn, statement), keys)
-    rows = [
-        (article_id, source, *values)
-        for (article_id, source) in keys
-        for values in suggestions[(article_id, source)]
-    ]
-    bulk_insert(conn, _SUGGESTION, SUGGESTION_COLUMNS, rows)
-    bulk_insert(
-        conn,
-        _RUN,
-        RUN_COLUMNS,
-        [(a, s, len(suggestions[(a, s)]), stamp) for a, s in keys],
+    for name in ("suggestion", "suggestionrun"):
+        conn.exec_driver_sql(
+            f"DELETE FROM {name} WHERE EXISTS (SELECT 1 FROM stagedsuggestion AS s "
+            f"WHERE s.article_id = {name}.article_id AND s.source = {name}.source)"
+        )
+    stored = conn.exec_driver_sql(
+        'INSERT INTO suggestion (article_id, source, start, "end", label, score) '
+        f'SELECT article_id, source, start, "end", label, NULL FROM ({_STAGED_DISTINCT}) AS d '
+        'WHERE start IS NOT NULL ORDER BY article_id, source, start, "end", label'
+    ).rowcount
+    # count(start) leaves out the NULL row of a record that suggested nothing.
+    conn.exec_driver_sql(
+        _sql(
+            conn,
+            "INSERT INTO suggestionrun (article_id, source, count, created_at) "
+            f"SELECT article_id, source, count(start), ? FROM ({_STAGED_DISTINCT}) AS d "
+            "GROUP BY article_id, source ORDER BY article_id, source",
+        ),
+        (stamp,),
     )
-    return len(rows)
+    conn.exec_driver_sql("DELETE FROM stagedsuggestion")
+    return max(stored, 0)
 
 
 def staged_leftovers(conn: Connection) -> bool:
@@ -421,9 +431,9 @@ def staged_leftovers(conn: Connection) -> bool:
 
 def discard_staged(store: Store, *, batch: int = 2000) -> bool:
     """Remove what an unfinished import staged (call it holding the import lock): hidden
-    annotations with their spans and events, then the articles and annotator names its
-    journal lists that nothing else uses now. Each step is a short transaction; returns
-    True when there was something to remove."""
+    annotations with their spans and events, staged suggestions, then the articles and
+    annotator names its journal lists that nothing else uses now. Each step is a short
+    transaction; returns True when there was something to remove."""
     with store.engine.connect() as conn:
         journal = conn.exec_driver_sql(
             _sql(conn, "SELECT value FROM setting WHERE key = ?"), (JOURNAL_KEY,)
@@ -446,6 +456,20 @@ def discard_staged(store: Store, *, batch: int = 2000) -> bool:
             conn.exec_driver_sql(_sql(conn, "DELETE FROM event WHERE annotation_id = ?"), chunk)
             conn.exec_driver_sql(_sql(conn, "DELETE FROM span WHERE annotation_id = ?"), chunk)
             conn.exec_driver_sql(_sql(conn, "DELETE FROM annotation WHERE id = ?"), chunk)
+    # Staged suggestions: 10 x batch rows a step, the rest at once.
+    while True:
+        with store.write_connection() as conn:
+            last = conn.exec_driver_sql(
+                _sql(
+                    conn,
+                    "SELECT id FROM stagedsuggestion ORDER BY id LIMIT 1 OFFSET ?",
+                ),
+                (batch * 10 - 1,),
+            ).scalar()
+            if last is None:
+                conn.exec_driver_sql("DELETE FROM stagedsuggestion")
+                break
+            conn.exec_driver_sql(_sql(conn, "DELETE FROM stagedsuggestion WHERE id <= ?"), (last,))
     for lo, hi in journal.get("articles", []):
         for start in range(lo, hi + 1, batch):
             with store.write_connection() as conn:
